@@ -102,10 +102,24 @@ class Camera:
             raise CameraError(f"camera YAML is missing the key {exc}") from None
 
     @classmethod
+    def from_dict(cls, data: dict) -> "Camera":
+        """Inverse of `to_dict` (the camera record of our dataset annotation files)."""
+        try:
+            return cls(int(data["width"]), int(data["height"]), float(data["fx"]), float(data["fy"]),
+                       float(data["cx"]), float(data["cy"]), data.get("distortion_model", "none"),
+                       tuple(float(v) for v in data.get("dist", ())))
+        except (KeyError, TypeError) as exc:
+            raise CameraError(f"camera record is missing or has a bad field: {exc}") from None
+
+    def to_dict(self) -> dict:
+        return {"width": self.width, "height": self.height, "fx": self.fx, "fy": self.fy, "cx": self.cx,
+                "cy": self.cy, "distortion_model": self.distortion_model, "dist": list(self.dist)}
+
+    @classmethod
     def default_for(cls, width: int, height: int, hfov_deg: float = 60.0) -> "Camera":
         """A documented guess for images without calibration: 60 degree horizontal FOV,
         square pixels, principal point at the image centre. Used only when asked for."""
-        f = 0.5 * width / np.tan(np.radians(hfov_deg) / 2)
+        f = float(0.5 * width / np.tan(np.radians(hfov_deg) / 2))
         return cls(width, height, f, f, (width - 1) / 2, (height - 1) / 2)
 
     # ------------------------------------------------------------------ properties

@@ -1,0 +1,60 @@
+"""`PoseSet`: the people found in one image, as arrays. The one result type of the codec,
+used by `drm infer`, the ROS node, the markers and the metrics alike."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from drm_ros.skeleton import JOINT_NAMES, NUM_JOINTS
+
+
+@dataclass
+class PoseSet:
+    """N people. Units: metres in the camera optical frame (x right, y down, z forward) for 3D,
+    pixels of the ORIGINAL image (distorted, as published) for 2D."""
+
+    scores: np.ndarray  # (N,) person confidence in [0, 1]
+    boxes: np.ndarray  # (N, 4) u_min, v_min, u_max, v_max
+    roots: np.ndarray  # (N, 3) pelvis position
+    joints3d: np.ndarray  # (N, J, 3)
+    joints2d: np.ndarray  # (N, J, 2)
+    joint_scores: np.ndarray  # (N, J) in [0, 1]
+    ids: np.ndarray = field(default=None)  # (N,) tracking ids; -1 until a tracker assigns one
+
+    def __post_init__(self):
+        if self.ids is None:
+            self.ids = -np.ones(len(self.scores), dtype=np.int64)
+
+    @classmethod
+    def empty(cls, num_joints: int = NUM_JOINTS) -> "PoseSet":
+        return cls(np.zeros(0), np.zeros((0, 4)), np.zeros((0, 3)), np.zeros((0, num_joints, 3)),
+                   np.zeros((0, num_joints, 2)), np.zeros((0, num_joints)))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def select(self, index) -> "PoseSet":
+        """The people picked by a boolean mask or an index array."""
+        return PoseSet(self.scores[index], self.boxes[index], self.roots[index], self.joints3d[index],
+                       self.joints2d[index], self.joint_scores[index], self.ids[index])
+
+    def with_ids(self, ids) -> "PoseSet":
+        return replace(self, ids=np.asarray(ids, dtype=np.int64))
+
+    def to_json_dict(self) -> dict:
+        """The documented JSON of `drm infer --json`."""
+        return {
+            "joint_names": list(JOINT_NAMES),
+            "persons": [
+                {
+                    "score": float(self.scores[i]),
+                    "root": [float(v) for v in self.roots[i]],
+                    "joints3d": self.joints3d[i].astype(float).round(4).tolist(),
+                    "joints2d": self.joints2d[i].astype(float).round(2).tolist(),
+                    "joint_scores": self.joint_scores[i].astype(float).round(4).tolist(),
+                    "bbox": [float(v) for v in self.boxes[i]],
+                }
+                for i in range(len(self))
+            ],
+        }
