@@ -1,0 +1,131 @@
+"""Pure conversions between drm_ros values and rosbags message objects (no rclpy).
+
+Builders: `header`, `compressed_image`, `camera_info`, `skeleton_array`.
+Readers:  `stamp_ns`, `image_bytes`, `decode_image`, `camera_from_info`, `poseset_from_skeletons`.
+The objects are the typestore's dataclasses: serialize with `typestore().serialize_cdr(msg, msg.__msgtype__)`.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from drm_ros.bags.typestore import (
+    CAMERA_INFO_TYPE, COMPRESSED_IMAGE_TYPE, SKELETON_ARRAY_TYPE, typestore,
+)
+from drm_ros.camera import Camera
+from drm_ros.poses import PoseSet
+from drm_ros.skeleton import BONES, JOINT_NAMES, NUM_JOINTS
+
+
+def _t(name: str):
+    return typestore().types[name]
+
+
+# ---------------------------------------------------------------- builders
+def header(stamp_ns: int, frame_id: str):
+    sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
+    return _t("std_msgs/msg/Header")(stamp=_t("builtin_interfaces/msg/Time")(sec=sec, nanosec=nanosec),
+                                     frame_id=frame_id)
+
+
+def compressed_image(jpeg: bytes, stamp_ns: int, frame_id: str, fmt: str = "jpeg"):
+    """sensor_msgs/CompressedImage from already-encoded bytes (format 'jpeg' or 'png')."""
+    return _t(COMPRESSED_IMAGE_TYPE)(header=header(stamp_ns, frame_id), format=fmt,
+                                     data=np.frombuffer(jpeg, dtype=np.uint8))
+
+
+def camera_info(camera: Camera, stamp_ns: int, frame_id: str):
+    """sensor_msgs/CameraInfo of an unbinned, uncropped, unrectified (R = I) camera; P = [K | 0]."""
+    model = camera.distortion_model if camera.distortion_model not in ("", "none") else "plumb_bob"
+    d = camera.D if camera.distortion_model not in ("", "none") else np.zeros(5)
+    p = np.zeros((3, 4))
+    p[:, :3] = camera.K
+    roi = _t("sensor_msgs/msg/RegionOfInterest")(x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
+    return _t(CAMERA_INFO_TYPE)(
+        header=header(stamp_ns, frame_id), height=camera.height, width=camera.width, distortion_model=model,
+        d=np.asarray(d, dtype=np.float64), k=camera.K.reshape(-1), r=np.eye(3).reshape(-1), p=p.reshape(-1),
+        binning_x=0, binning_y=0, roi=roi)
+
+
+def skeleton_array(poses: PoseSet, stamp_ns: int, frame_id: str):
+    """drm_ros/Skeleton3DArray from a PoseSet (joints in drm_ros.skeleton.JOINT_NAMES order)."""
+    point = _t("geometry_msgs/msg/Point")
+    keypoint = _t("drm_ros/msg/Keypoint3D")
+    skeleton = _t("drm_ros/msg/Skeleton3D")
+    if poses.joints3d.shape[1:] != (NUM_JOINTS, 3):
+        raise ValueError(f"poses must have {NUM_JOINTS} joints, got shape {poses.joints3d.shape}")
+    skeletons = []
+    for i in range(len(poses)):
+        j3, j2, conf = poses.joints3d[i], poses.joints2d[i], poses.joint_scores[i]
+        joints = [keypoint(position=point(x=float(j3[j, 0]), y=float(j3[j, 1]), z=float(j3[j, 2])),
+                           u=float(j2[j, 0]), v=float(j2[j, 1]), confidence=float(conf[j]))
+                  for j in range(NUM_JOINTS)]
+        r = poses.roots[i]
+        skeletons.append(skeleton(
+            id=int(poses.ids[i]) if poses.ids[i] >= 0 else 0xFFFFFFFF,  # uint32: untracked = max
+            score=float(poses.scores[i]), bbox=np.asarray(poses.boxes[i], dtype=np.float32),
+            root=point(x=float(r[0]), y=float(r[1]), z=float(r[2])), joints=joints))
+    bones = np.array(BONES, dtype=np.uint16).reshape(-1, 2)
+    return _t(SKELETON_ARRAY_TYPE)(header=header(stamp_ns, frame_id), joint_names=list(JOINT_NAMES),
+                                   bone_start=bones[:, 0].copy(), bone_end=bones[:, 1].copy(), skeletons=skeletons)
+
+
+def poses_from_labels(joints3d, joints2d, visible, boxes, ids=None) -> PoseSet:
+    """Ground-truth labels as a PoseSet (score 1, joint score = visibility, root = pelvis)."""
+    from drm_ros.skeleton import ROOT
+
+    joints3d = np.asarray(joints3d, dtype=np.float64)
+    n = len(joints3d)
+    return PoseSet(np.ones(n), np.asarray(boxes, dtype=np.float64).reshape(n, 4), joints3d[:, ROOT].copy(), joints3d,
+                   np.asarray(joints2d, dtype=np.float64), np.asarray(visible, dtype=np.float64),
+                   None if ids is None else np.asarray(ids, dtype=np.int64))
+
+
+# ---------------------------------------------------------------- readers
+def stamp_ns(msg) -> int:
+    """Header stamp of any stamped message, in nanoseconds."""
+    return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+
+
+def image_bytes(msg) -> bytes:
+    return bytes(np.asarray(msg.data, dtype=np.uint8))
+
+
+def decode_image(msg) -> np.ndarray:
+    """CompressedImage -> BGR uint8 array; ValueError if the payload does not decode."""
+    img = cv2.imdecode(np.asarray(msg.data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"compressed image (format {msg.format!r}, {len(msg.data)} bytes) does not decode")
+    return img
+
+
+def camera_from_info(msg) -> Camera:
+    """Camera of the delivered image (binning and ROI applied; see Camera.from_camera_info)."""
+    roi = (msg.roi.x_offset, msg.roi.y_offset, msg.roi.width, msg.roi.height)
+    return Camera.from_camera_info(msg.width, msg.height, msg.k, msg.d, msg.distortion_model,
+                                   msg.binning_x, msg.binning_y, roi)
+
+
+def poseset_from_skeletons(msg) -> PoseSet:
+    """Skeleton3DArray -> PoseSet in JOINT_NAMES order (joints are matched by name; a joint the
+    message lacks gets NaN positions and confidence 0). Untracked ids (uint32 max) become -1."""
+    names = list(msg.joint_names)
+    index = [names.index(n) if n in names else -1 for n in JOINT_NAMES]
+    n = len(msg.skeletons)
+    out = PoseSet.empty()
+    if n == 0:
+        return out
+    j3 = np.full((n, NUM_JOINTS, 3), np.nan)
+    j2 = np.full((n, NUM_JOINTS, 2), np.nan)
+    conf = np.zeros((n, NUM_JOINTS))
+    for i, s in enumerate(msg.skeletons):
+        for j, k in enumerate(index):
+            if k >= 0:
+                kp = s.joints[k]
+                j3[i, j] = (kp.position.x, kp.position.y, kp.position.z)
+                j2[i, j] = (kp.u, kp.v)
+                conf[i, j] = kp.confidence
+    ids = np.array([-1 if s.id == 0xFFFFFFFF else s.id for s in msg.skeletons], dtype=np.int64)
+    return PoseSet(np.array([s.score for s in msg.skeletons], dtype=np.float64),
+                   np.array([np.asarray(s.bbox, dtype=np.float64) for s in msg.skeletons]).reshape(n, 4),
+                   np.array([(s.root.x, s.root.y, s.root.z) for s in msg.skeletons]), j3, j2, conf, ids)
