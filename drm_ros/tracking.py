@@ -1,0 +1,126 @@
+"""Stable person ids across frames, by 3D association of root (pelvis) positions.
+
+The network sees one frame at a time, so its people come in arbitrary order. The tracker gives
+each person the id of the track whose last root lies nearest in metres, within a gate; a person
+nobody claims starts a new track. Tracks not seen for `max_age` frames are dropped; ids are never
+reused within a run (the Skeleton3D.id contract).
+
+Association is greedy on the global list of (track, person) distances, shortest first. With the
+gates used here (half a metre; people rarely stand closer than that at the pelvis) greedy and
+Hungarian give the same answer in all but contrived cases, and greedy needs no scipy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from drm_ros.poses import PoseSet
+
+
+def greedy_match(a: np.ndarray, b: np.ndarray, gate: float) -> list[tuple[int, int]]:
+    """Pairs (i, j) of rows of a (N, 3) and b (M, 3), nearest first, each row used once,
+    distance < gate. Rows with non-finite coordinates never match."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 3)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 3)
+    if len(a) == 0 or len(b) == 0:
+        return []
+    dist = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
+    dist[~np.isfinite(dist)] = np.inf
+    pairs = []
+    used_a, used_b = set(), set()
+    for flat in np.argsort(dist, axis=None):
+        i, j = divmod(int(flat), dist.shape[1])
+        if dist[i, j] >= gate:
+            break
+        if i in used_a or j in used_b:
+            continue
+        pairs.append((i, j))
+        used_a.add(i)
+        used_b.add(j)
+    return pairs
+
+
+@dataclass
+class _Track:
+    id: int
+    root: np.ndarray  # last seen root, metres
+    velocity: np.ndarray  # metres per frame, smoothed
+    missed: int = 0  # frames since last seen
+
+    def predicted(self) -> np.ndarray:
+        # Constant velocity over the frames missed: walkers stay associated across a dropout.
+        return self.root + self.velocity * (self.missed + 1)
+
+
+class Tracker:
+    """Assigns ids to the people of consecutive PoseSets of one camera."""
+
+    def __init__(self, gate_m: float = 0.5, max_age: int = 5):
+        if not gate_m > 0:
+            raise ValueError(f"tracking gate must be positive metres, got {gate_m}")
+        if max_age < 0:
+            raise ValueError(f"max_age must be >= 0 frames, got {max_age}")
+        self.gate_m = float(gate_m)
+        self.max_age = int(max_age)
+        self._tracks: list[_Track] = []
+        self._next_id = 0
+
+    def reset(self) -> None:
+        self._tracks = []  # ids keep counting up: never reused within a run
+
+    @property
+    def num_tracks(self) -> int:
+        return len(self._tracks)
+
+    def update(self, poses: PoseSet) -> PoseSet:
+        """The same people with `ids` set; advances every track by one frame."""
+        predicted = np.array([t.predicted() for t in self._tracks]).reshape(-1, 3)
+        pairs = greedy_match(predicted, poses.roots, self.gate_m)
+        ids = np.full(len(poses), -1, dtype=np.int64)
+        matched_tracks = set()
+        for ti, pj in pairs:
+            track = self._tracks[ti]
+            new_root = np.asarray(poses.roots[pj], dtype=np.float64)
+            step = (new_root - track.root) / (track.missed + 1)
+            track.velocity = 0.5 * track.velocity + 0.5 * step
+            track.root, track.missed = new_root, 0
+            ids[pj] = track.id
+            matched_tracks.add(ti)
+        for ti, track in enumerate(self._tracks):
+            if ti not in matched_tracks:
+                track.missed += 1
+        self._tracks = [t for t in self._tracks if t.missed <= self.max_age]
+        for pj in np.flatnonzero(ids < 0):
+            root = np.asarray(poses.roots[pj], dtype=np.float64)
+            if not np.all(np.isfinite(root)):
+                continue  # a person without a usable root cannot be tracked; keeps id -1
+            ids[pj] = self._next_id
+            self._tracks.append(_Track(self._next_id, root, np.zeros(3)))
+            self._next_id += 1
+        return poses.with_ids(ids)
+
+
+def count_id_switches(assignments: Iterable[Mapping[int, int]]) -> int:
+    """CLEAR-MOT identity switches: per frame a mapping ground-truth id -> predicted id (for the
+    ground-truth people matched that frame). A switch is a ground-truth person matched to a
+    different predicted id than the last time it was matched."""
+    last: dict[int, int] = {}
+    switches = 0
+    for frame in assignments:
+        for gt_id, pred_id in frame.items():
+            if gt_id in last and last[gt_id] != pred_id:
+                switches += 1
+            last[gt_id] = pred_id
+    return switches
+
+
+def id_assignments(predictions: Iterable[PoseSet], gt_roots: Iterable[np.ndarray],
+                   gt_ids: Iterable[np.ndarray], gate_m: float = 0.5) -> list[dict[int, int]]:
+    """Per frame, ground-truth id -> predicted id of the prediction matched by root distance."""
+    frames = []
+    for pred, roots, ids in zip(predictions, gt_roots, gt_ids):
+        pairs = greedy_match(np.asarray(roots).reshape(-1, 3), pred.roots, gate_m)
+        frames.append({int(ids[g]): int(pred.ids[p]) for g, p in pairs})
+    return frames

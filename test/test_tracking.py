@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from drm_ros.tracking import Tracker, count_id_switches, greedy_match, id_assignments
+from posehelpers import person, poses_from
+
+
+def walk(frames=20, step=0.05):
+    """Two people 1 m apart walking in opposite x directions at 4 m depth (ground truth ids 0, 1)."""
+    for t in range(frames):
+        yield [person((-0.5 + step * t, 0.0, 4.0)), person((0.5 - step * t, 0.0, 4.5))]
+
+
+def test_ids_stable_when_order_shuffles():
+    rng = np.random.default_rng(0)
+    tracker = Tracker(gate_m=0.5, max_age=3)
+    gt_roots, gt_ids, preds = [], [], []
+    for people in walk():
+        order = rng.permutation(2)
+        out = tracker.update(poses_from(np.array(people)[order]))
+        preds.append(out)
+        gt_roots.append(np.array([people[k][17] for k in order]))
+        gt_ids.append(order)
+    # Each ground-truth person keeps exactly one predicted id the whole time.
+    assignments = id_assignments(preds, gt_roots, gt_ids)
+    assert all(len(a) == 2 for a in assignments)
+    assert count_id_switches(assignments) == 0
+    assert sorted({a[0] for a in assignments}) == [assignments[0][0]]
+    assert assignments[0][0] != assignments[0][1]
+
+
+def test_dropout_within_max_age_keeps_id_beyond_it_gets_new_id():
+    tracker = Tracker(gate_m=0.5, max_age=2)
+    first = tracker.update(poses_from([person((0, 0, 3))])).ids[0]
+    for _ in range(2):  # missing for 2 frames: still within max_age
+        assert len(tracker.update(poses_from(np.zeros((0, 18, 3)))).ids) == 0
+    assert tracker.update(poses_from([person((0.1, 0, 3))])).ids[0] == first
+    for _ in range(3):  # 3 frames > max_age: the track is dropped
+        tracker.update(poses_from(np.zeros((0, 18, 3))))
+    again = tracker.update(poses_from([person((0.1, 0, 3))])).ids[0]
+    assert again != first and again > first  # never reused
+
+
+def test_constant_velocity_bridges_a_gap():
+    tracker = Tracker(gate_m=0.3, max_age=5)
+    x = 0.0
+    ids = []
+    for t in range(10):
+        x += 0.2  # 0.2 m per frame: faster than... the gate alone could bridge over a gap
+        if t in (5, 6):
+            tracker.update(poses_from(np.zeros((0, 18, 3))))
+            continue
+        ids.append(tracker.update(poses_from([person((x, 0, 5))])).ids[0])
+    assert len(set(ids)) == 1
+
+
+def test_jump_beyond_gate_is_a_new_person():
+    tracker = Tracker(gate_m=0.5)
+    a = tracker.update(poses_from([person((0, 0, 3))])).ids[0]
+    b = tracker.update(poses_from([person((2.0, 0, 3))])).ids[0]
+    assert a != b
+
+
+def test_count_id_switches_counts_changes_only():
+    frames = [{0: 10, 1: 11}, {0: 10, 1: 11}, {0: 11, 1: 10}, {0: 11}, {1: 10}, {1: 12}]
+    assert count_id_switches(frames) == 3  # frame 2: two swaps; frame 5: one
+
+
+def test_greedy_match_gate_and_nan():
+    a = np.array([[0, 0, 1], [5, 5, 5], [np.nan, 0, 0]])
+    b = np.array([[0.1, 0, 1], [0, 0, 1.05]])
+    assert greedy_match(a, b, 0.5) == [(0, 1)]
+    assert greedy_match(a, np.zeros((0, 3)), 0.5) == []
+
+
+def test_invalid_parameters_rejected():
+    with pytest.raises(ValueError):
+        Tracker(gate_m=0)
+    with pytest.raises(ValueError):
+        Tracker(max_age=-1)
