@@ -146,7 +146,7 @@ class Camera:
         if not self.has_distortion:
             uv = flat[:, :2] / flat[:, 2:3] * [self.fx, self.fy] + [self.cx, self.cy]
         else:
-            uv, _ = cv2.projectPoints(flat, np.zeros(3), np.zeros(3), self.K, self.D)
+            uv, _ = cv2.projectPoints(np.ascontiguousarray(flat).reshape(-1, 1, 3), np.zeros(3), np.zeros(3), self.K, self.D)
             uv = uv.reshape(-1, 2)
         return uv.reshape(pts.shape[:-1] + (2,))
 
@@ -199,8 +199,8 @@ class Letterbox:
         return np.array([[self.scale, 0, self.pad_x], [0, self.scale, self.pad_y]], dtype=np.float64)
 
     def apply(self, image: np.ndarray) -> np.ndarray:
-        interp = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR
-        return cv2.warpAffine(image, self.matrix, (self.in_width, self.in_height), flags=interp, borderValue=0)
+        # Bilinear, like the TF resize MoveNet was trained behind (warpAffine has no area mode).
+        return cv2.warpAffine(image, self.matrix, (self.in_width, self.in_height), flags=cv2.INTER_LINEAR, borderValue=0)
 
     def to_network(self, uv: np.ndarray) -> np.ndarray:
         return np.asarray(uv) * self.scale + [self.pad_x, self.pad_y]

@@ -13,18 +13,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _reexec_under_loopback() -> None:
-    if os.environ.get("DRM_ROS_LOOPBACK_NS") == "1" or os.environ.get("DRM_ROS_NO_REEXEC") == "1":
-        return
-    os.environ["DRM_ROS_NO_REEXEC"] = "1"  # the fallback path (no unshare) must not loop
-    loopback = str(REPO / "tools" / "loopback")
-    os.execv(loopback, [loopback, sys.executable, "-m", "pytest", *sys.argv[1:]])
-
-
-_reexec_under_loopback()
-# Even when re-exec is impossible, never let rclpy start with default discovery.
-os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))
+def pytest_configure(config):
+    if os.environ.get("DRM_ROS_LOOPBACK_NS") != "1" and os.environ.get("DRM_ROS_NO_REEXEC") != "1":
+        os.environ["DRM_ROS_NO_REEXEC"] = "1"  # the fallback path (no unshare) must not loop
+        # give the real stdout/stderr back before exec, or the new pytest writes into the capture
+        config.pluginmanager.getplugin("capturemanager").stop_global_capturing()
+        loopback = str(REPO / "tools" / "loopback")
+        os.execv(loopback, [loopback, sys.executable, "-m", "pytest", *sys.argv[1:]])
+    # Even where re-exec is impossible, never let rclpy start with default discovery.
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))
 
 
 def pytest_addoption(parser):

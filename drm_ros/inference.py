@@ -1,0 +1,68 @@
+"""`PoseEstimator`: image + the camera that took it -> PoseSet. The one inference path, used by
+`drm infer`, `drm eval`, the ROS node and the benchmarks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from drm_ros.camera import Camera, CameraError, Letterbox
+from drm_ros.checkpoint import load_model
+from drm_ros.codec import lift_to_3d
+from drm_ros.network import DRMNet
+from drm_ros.paths import DEFAULT_MODEL, model_path
+from drm_ros.poses import PoseSet
+
+INPUT_MULTIPLE = 32
+
+
+class ImageError(ValueError):
+    """An image the estimator cannot use (wrong shape/dtype, size disagreeing with the camera)."""
+
+
+def check_input_size(size) -> tuple[int, int]:
+    w, h = (int(v) for v in size)
+    if w <= 0 or h <= 0 or w % INPUT_MULTIPLE or h % INPUT_MULTIPLE:
+        raise ValueError(f"input size must be positive multiples of {INPUT_MULTIPLE}, got {w}x{h}")
+    return w, h
+
+
+class PoseEstimator:
+    def __init__(self, net: DRMNet, input_size: tuple[int, int], score_threshold: float = 0.2,
+                 device: str = "cpu"):
+        self.device = torch.device(device)
+        self.net = net.to(self.device).eval()
+        self.input_size = check_input_size(input_size)
+        self.score_threshold = float(score_threshold)
+        self.max_persons = net.config.max_persons
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None, input_size=None, device: str = "cpu",
+                  score_threshold: float = 0.2) -> "PoseEstimator":
+        """Load a model file (default: the shipped model); input_size (W, H) defaults to the
+        size the model was trained at."""
+        net, info = load_model(path or model_path(DEFAULT_MODEL))
+        return cls(net, tuple(input_size or info["input_size"]), score_threshold, device)
+
+    def preprocess(self, image_rgb: np.ndarray, camera: Camera) -> tuple[torch.Tensor, Letterbox]:
+        if not isinstance(image_rgb, np.ndarray) or image_rgb.dtype != np.uint8 or image_rgb.ndim != 3 \
+                or image_rgb.shape[2] != 3:
+            shape = getattr(image_rgb, "shape", None)
+            raise ImageError(f"expected an RGB uint8 image (H, W, 3), got {getattr(image_rgb, 'dtype', type(image_rgb))} {shape}")
+        h, w = image_rgb.shape[:2]
+        if (w, h) != (camera.width, camera.height):
+            raise CameraError(f"camera calibration is for {camera.width}x{camera.height} but the image is {w}x{h}")
+        box = Letterbox.fit(w, h, *self.input_size)
+        x = torch.from_numpy(box.apply(image_rgb)).to(self.device)
+        return x.permute(2, 0, 1)[None].float(), box
+
+    @torch.inference_mode()
+    def estimate(self, image_rgb: np.ndarray, camera: Camera) -> PoseSet:
+        x, box = self.preprocess(image_rgb, camera)
+        net = self.net
+        net.config.max_persons = self.max_persons
+        score, joints, joint_score, log_depth, dz = (t[0].cpu().numpy() for t in net(x))
+        keep = np.flatnonzero(score >= self.score_threshold)
+        keep = keep[np.argsort(-score[keep], kind="stable")]
+        return lift_to_3d(joints[keep], joint_score[keep], score[keep], log_depth[keep], dz[keep], box, camera)

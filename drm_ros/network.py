@@ -1,0 +1,130 @@
+"""The DRM network: a shared backbone, the 2D branch (MoveNet's CenterNet heads) and the depth
+branch read at each person's root, with PDQM feeding the 2D branch's features into it.
+
+    image -> backbone (MobileNetV2+FPN, 24 ch, stride 4)
+          -> 2D branch: centre heatmap, joint offsets from the centre, joint heatmaps + offsets
+          -> codec.decode_2d: people, 2D joints, root (hip midpoint) per person
+          -> depth branch: trunk features read at the root  (+ PDQM queries at the joints)
+          -> MLP -> log(Z_root / f_net) and 17 root-relative depths (m)
+
+INFERRED choices (DRM_NOTES.md), each switchable in `NetworkConfig` for the ablations:
+  * depth is a per-person read-out at the root, not a dense map: features are sampled at the
+    root pixel and a small MLP maps them to depths (a dense 1x1-conv depth map read at the root
+    is the special case of a linear MLP without PDQM);
+  * root depth is normalised by the focal length of the network input, log(Z / f_net), so one
+    network serves any camera and any input size (the codec undoes it with the real K);
+  * PDQM queries the hidden features of the kpt_regress head (see pdqm.py).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from drm_ros.backbones import build_backbone
+from drm_ros.backbones.movenet import HEAD_HIDDEN, MoveNetHeads
+from drm_ros.codec import J2D, decode_2d
+from drm_ros.pdqm import PDQM, sample_at
+
+# Prior of log(Z_root / f_net): a person 6 m away seen with a 600 px focal length. Added to the
+# head's output so training starts near plausible depths instead of at Z = f_net.
+LOG_DEPTH_PRIOR = -4.6
+
+
+@dataclass
+class NetworkConfig:
+    backbone: str = "movenet"
+    pdqm: bool = True
+    pdqm_dim: int = 16  # per-joint size of a queried feature after reduction
+    depth_channels: int = 48  # depth trunk width
+    depth_hidden: int = 128  # MLP width
+    max_persons: int = 20  # K of the top-K decode
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "NetworkConfig":
+        data = dict(data or {})
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown network config keys: {sorted(unknown)}")
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DepthTrunk(nn.Module):
+    """Context for depth on the shared features: separable convs with growing dilation (1, 2, 4)
+    so the read-out at the root sees the person's surroundings, cheaply."""
+
+    def __init__(self, in_ch: int, ch: int):
+        super().__init__()
+        self.inp = nn.Sequential(nn.Conv2d(in_ch, ch, 1), nn.ReLU(inplace=True))
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(ch, ch, 3, padding=d, dilation=d, groups=ch), nn.Conv2d(ch, ch, 1), nn.ReLU(inplace=True))
+            for d in (1, 2, 4)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.inp(x)
+        for block in self.blocks:
+            x = x + block(x)
+        return x
+
+
+class DepthHead(nn.Module):
+    """Per-person MLP: root feature (+ PDQM vector) -> log depth ratio and relative depths."""
+
+    def __init__(self, in_dim: int, hidden: int):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, hidden),
+                                 nn.ReLU(inplace=True), nn.Linear(hidden, 1 + J2D))
+        nn.init.zeros_(self.mlp[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        y = self.mlp(x)
+        return y[..., 0] + LOG_DEPTH_PRIOR, y[..., 1:]
+
+
+class DRMNet(nn.Module):
+    def __init__(self, config: NetworkConfig | None = None):
+        super().__init__()
+        self.config = config or NetworkConfig()
+        cfg = self.config
+        self.backbone = build_backbone(cfg.backbone)
+        self.heads = MoveNetHeads(self.backbone.out_channels)  # keys match MoveNet's state_dict
+        self.depth_trunk = DepthTrunk(self.backbone.out_channels, cfg.depth_channels)
+        self.pdqm = PDQM(HEAD_HIDDEN, J2D, cfg.pdqm_dim) if cfg.pdqm else None
+        in_dim = cfg.depth_channels + (self.pdqm.out_dim if self.pdqm is not None else 0)
+        self.depth_head = DepthHead(in_dim, cfg.depth_hidden)
+
+    # -- the three stages, separately callable (training caches the frozen 2D stage) ----------
+    def maps(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Dense outputs: backbone features, 2D head logits, kpt_regress hidden features."""
+        features = self.backbone(image)
+        out = self.heads(features, return_hidden=True)
+        out["features"] = features
+        return out
+
+    def query(self, maps: dict[str, torch.Tensor], joints: torch.Tensor) -> torch.Tensor:
+        """PDQM's warp: 2D-branch features at the predicted joints, (B, N, J2D, 96)."""
+        return sample_at(maps["kpt_regress_hidden"], joints)
+
+    def depth(self, trunk: torch.Tensor, queried: torch.Tensor | None, joints: torch.Tensor,
+              root: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Depth read at each person's root. trunk = depth_trunk(features); joints (B, N, J2D, 2)
+        and root (B, N, 2) in network pixels -> log(Z_root/f_net) (B, N), dz (B, N, J2D)."""
+        x = sample_at(trunk, root[:, :, None, :])[:, :, 0]
+        if self.pdqm is not None and queried is not None:
+            x = torch.cat([x, self.pdqm(queried, joints, root)], dim=-1)
+        return self.depth_head(x)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Inference: (B,3,H,W) RGB 0..255 -> K people per image, fixed shapes (TorchScript):
+        score (B,K), joints (B,K,17,2) network px, joint_score (B,K,17), log_depth (B,K), dz (B,K,17)."""
+        m = self.maps(image)
+        dec = decode_2d(torch.sigmoid(m["center"]), m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]),
+                        m["kpt_offset"], self.config.max_persons)
+        queried = self.query(m, dec["joints"]) if self.pdqm is not None else None
+        log_depth, dz = self.depth(self.depth_trunk(m["features"]), queried, dec["joints"], dec["root"])
+        return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz
