@@ -1,0 +1,303 @@
+"""drm_node: camera image + CameraInfo in, metric 3D skeletons out.
+
+Topics (relative: namespaces and remapping apply)
+  in   image (sensor_msgs/Image) or image/compressed (sensor_msgs/CompressedImage), camera_info
+  out  skeletons (drm_ros/Skeleton3DArray), markers (MarkerArray), debug_image (Image, rgb8;
+       drawn only while someone subscribes), /diagnostics
+All outputs carry the source image's stamp and frame_id.
+
+Threads: the executor thread only files each image into a one-slot mailbox (a newer image
+replaces an unprocessed one, counted as dropped); one worker thread decodes, runs the model,
+tracks and publishes. So latency stays one inference long however fast the camera is.
+
+Lifecycle: always a rclpy LifecycleNode. With lifecycle:=false (the default, so it works in
+plain launch files) it configures and activates itself at start-up; with lifecycle:=true a
+lifecycle manager drives it: configure loads the model and creates publishers, activate
+subscribes and starts the worker, deactivate/cleanup undo them in reverse.
+
+No TF frames are broadcast: tf2_ros and tf2_msgs are not obtainable here (see README).
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from visualization_msgs.msg import MarkerArray
+
+from drm_ros.camera import CameraError
+from drm_ros.msg import Skeleton3DArray
+from drm_ros.overlay import draw_poses
+from drm_ros.poses import PoseSet
+from drm_ros.ros.conversions import ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg
+from drm_ros.ros.diagnostics import PipelineStats
+from drm_ros.ros.mailbox import LatestMailbox
+from drm_ros.ros.markers import poses_to_markers
+from drm_ros.ros.params import BY_NAME, NODE_NAME, PARAMS
+from drm_ros.tracking import Tracker
+
+SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+
+
+class DrmNode(LifecycleNode):
+    def __init__(self, node_name: str = NODE_NAME, **kwargs):
+        super().__init__(node_name, **kwargs)
+        for p in PARAMS:
+            self.declare_parameter(p.name, p.default, p.descriptor())
+        self.cfg = {p.name: self.get_parameter(p.name).value for p in PARAMS}
+        bad = [reason for p in PARAMS if (reason := p.validate(self.cfg[p.name]))]
+        if bad:  # ranges are checked by rclpy; choices and patterns only here
+            raise ValueError("invalid parameters: " + "; ".join(bad))
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.stats = PipelineStats()
+        self._estimator = None
+        self._tracker: Tracker | None = None
+        self._camera = None  # latest valid Camera
+        self._camera_error = "no camera_info received yet on " + self.resolve_topic_name("camera_info")
+        self._mailbox = LatestMailbox()
+        self._worker: threading.Thread | None = None
+        self._pubs: dict = {}
+        self._subs: list = []
+        self._diag_timer = None
+        self._error_loggers: dict = {}
+        self._pending_input_size = False
+        if not self.cfg["lifecycle"]:
+            if self.trigger_configure() == SUCCESS:
+                self.trigger_activate()
+
+    # ------------------------------------------------------------------ parameters
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        for param in params:
+            spec = BY_NAME.get(param.name)
+            if spec is None:
+                continue  # use_sim_time and other rclpy-owned parameters
+            reason = spec.validate(param.value)
+            if reason is None and not spec.runtime and self.cfg.get(param.name) != param.value:
+                reason = f"{param.name} cannot change while the node runs (restart with the new value)"
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
+        for param in params:
+            if param.name in BY_NAME:
+                self.cfg[param.name] = param.value
+                if param.name in ("input_width", "input_height"):
+                    self._pending_input_size = True
+                if param.name in ("tracking_gate_m", "tracking_max_age") and self._tracker is not None:
+                    self._tracker.gate_m = float(self.cfg["tracking_gate_m"])
+                    self._tracker.max_age = int(self.cfg["tracking_max_age"])
+        return SetParametersResult(successful=True)
+
+    def _input_size(self):
+        w, h = self.cfg["input_width"], self.cfg["input_height"]
+        return (w, h) if w and h else None
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            import torch
+
+            from drm_ros.inference import PoseEstimator
+
+            torch.set_num_threads(self.cfg["num_threads"])
+            self._estimator = PoseEstimator.from_file(self.cfg["model_path"] or None, self._input_size(),
+                                                      self.cfg["device"], self.cfg["score_threshold"])
+            self._default_input_size = self._estimator.input_size
+        except Exception as exc:  # noqa: BLE001 - any load failure: report it, stay unconfigured
+            self.get_logger().error(f"cannot load the model: {exc}")
+            self._estimator = None
+            return FAILURE
+        self.get_logger().info(
+            f"model loaded ({self.cfg['model_path'] or 'default model'}, input {self._estimator.input_size[0]}x"
+            f"{self._estimator.input_size[1]}, {self.cfg['device']})")
+        self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"])
+        self._pubs = {
+            "skeletons": self.create_publisher(Skeleton3DArray, "skeletons", 10),
+            "markers": self.create_publisher(MarkerArray, "markers", 10),
+            "debug_image": self.create_publisher(Image, "debug_image", qos_profile_sensor_data),
+            "diagnostics": self.create_publisher(DiagnosticArray, "/diagnostics", 10),
+        }
+        return SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        reliable = self.cfg["image_qos"] == "reliable"
+        image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                               reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT)
+        if self.cfg["image_transport"] == "compressed":
+            self._subs.append(self.create_subscription(CompressedImage, "image/compressed", self._on_image, image_qos))
+        else:
+            self._subs.append(self.create_subscription(Image, "image", self._on_image, image_qos))
+        # Best effort matches both reliable and best-effort camera_info publishers.
+        self._subs.append(self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
+                                                   qos_profile_sensor_data))
+        self._mailbox.reopen()
+        self._worker = threading.Thread(target=self._work, name="drm_inference", daemon=True)
+        self._worker.start()
+        self._diag_timer = self.create_timer(self.cfg["diagnostics_period_sec"], self._publish_diagnostics)
+        self.get_logger().info(f"active: subscribed to {self._subs[0].topic_name} ({self.cfg['image_qos']}) and "
+                               f"{self._subs[1].topic_name}")
+        return SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for sub in self._subs:
+            self.destroy_subscription(sub)
+        self._subs = []
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+            self._diag_timer = None
+        self._mailbox.close()
+        if self._worker is not None:
+            self._worker.join(timeout=30)
+            self._worker = None
+        return SUCCESS
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for pub in self._pubs.values():
+            self.destroy_publisher(pub)
+        self._pubs = {}
+        self._estimator = None
+        self._tracker = None
+        return SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._worker is not None:
+            self.on_deactivate(state)
+        if self._pubs:
+            self.on_cleanup(state)
+        return SUCCESS
+
+    @property
+    def lifecycle_state(self) -> str:
+        return self._state_machine.current_state[1]
+
+    # ------------------------------------------------------------------ callbacks (executor thread)
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        try:
+            camera = camera_from_info(msg)
+        except CameraError as exc:
+            self._camera, self._camera_error = None, f"camera_info is unusable: {exc}"
+            self.stats.camera_info(False, str(exc))
+            return
+        self._camera, self._camera_error = camera, ""
+        self.stats.camera_info(True, f"ok {camera.width}x{camera.height} fx={camera.fx:.1f} model="
+                                     f"{camera.distortion_model}")
+
+    def _on_image(self, msg) -> None:
+        self.stats.frame_received()
+        if self._mailbox.put((msg, self._camera, self._camera_error)):
+            self.stats.frame_dropped()
+
+    # ------------------------------------------------------------------ worker thread
+    def _work(self) -> None:
+        while True:
+            item = self._mailbox.take()
+            if item is None:
+                return  # mailbox closed: deactivating
+            try:
+                self._process(*item)
+            except Exception as exc:  # noqa: BLE001 - one bad frame must never stop the worker
+                self._refuse("internal", f"frame failed: {type(exc).__name__}: {exc}")
+
+    def _refuse(self, kind: str, text: str) -> None:
+        """One clear error per kind of problem, throttled (a camera at 30 Hz would flood the log)."""
+        self.stats.frame_refused(text)
+        logger = self._error_loggers.get(kind)
+        if logger is None:  # a child logger per kind: rclpy throttles per logger and call site
+            logger = self._error_loggers[kind] = self.get_logger().get_child(kind)
+        logger.error(text + " -- frame skipped", throttle_duration_sec=self.cfg["error_throttle_sec"])
+
+    def _process(self, msg, camera, camera_error: str) -> None:
+        t0 = time.monotonic()
+        if camera is None:
+            self._refuse("camera_info", camera_error)
+            return
+        try:
+            if isinstance(msg, CompressedImage):
+                rgb = compressed_to_rgb(msg, self.cfg["max_image_pixels"])
+            else:
+                rgb = image_to_rgb(msg, self.cfg["max_image_pixels"])
+        except ImageError as exc:
+            self._refuse("image", f"bad image on {self._subs[0].topic_name if self._subs else 'image'}: {exc}")
+            return
+        if (rgb.shape[1], rgb.shape[0]) != (camera.width, camera.height):
+            self._refuse("size_mismatch", f"image is {rgb.shape[1]}x{rgb.shape[0]} but camera_info describes "
+                                          f"{camera.width}x{camera.height}")
+            return
+        est = self._estimator
+        if self._pending_input_size:
+            self._pending_input_size = False
+            est.input_size = self._input_size() or self._default_input_size
+            self.get_logger().info(f"network input size now {est.input_size[0]}x{est.input_size[1]}")
+        est.score_threshold = self.cfg["score_threshold"]
+        est.max_persons = self.cfg["max_persons"]
+        poses = est.estimate(rgb, camera)
+        poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
+        poses = self._tracker.update(poses)
+        self._publish(msg.header, rgb, poses)
+        now = self.get_clock().now().nanoseconds
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        self.stats.frame_published((now - stamp) * 1e-9, time.monotonic() - t0)
+
+    def _publish(self, header, rgb: np.ndarray, poses: PoseSet) -> None:
+        pubs = self._pubs
+        if not pubs:
+            return  # cleaned up meanwhile
+        pubs["skeletons"].publish(poses_to_msg(poses, header))
+        if self.cfg["publish_markers"]:
+            period = self.stats.frame_period or 0.1
+            pubs["markers"].publish(poses_to_markers(poses, header, self.cfg["marker_lifetime_frames"] * period,
+                                                     self.cfg["min_joint_score"]))
+        if pubs["debug_image"].get_subscription_count() > 0:
+            overlay = draw_poses(rgb, poses, self.cfg["min_joint_score"])
+            out = Image(header=header, height=overlay.shape[0], width=overlay.shape[1], encoding="rgb8",
+                        is_bigendian=0, step=overlay.shape[1] * 3)
+            out.data = overlay.tobytes()  # bytes: 0.3 ms; a numpy array would take ~75 ms
+            pubs["debug_image"].publish(out)
+
+    def _publish_diagnostics(self) -> None:
+        pub = self._pubs.get("diagnostics")
+        if pub is not None:
+            camera = self._camera
+            hw = f"camera {camera.width}x{camera.height}" if camera else "camera (no calibration)"
+            pub.publish(self.stats.report(self.get_fully_qualified_name(), hw, self.get_clock().now().to_msg()))
+
+
+def _best(poses: PoseSet, threshold: float, max_persons: int) -> PoseSet:
+    keep = np.flatnonzero(poses.scores >= threshold)
+    keep = keep[np.argsort(-poses.scores[keep], kind="stable")][:max_persons]
+    return poses.select(keep)
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args if args is not None else sys.argv)
+    node = None
+    try:
+        node = DrmNode()
+        if not node.cfg["lifecycle"] and node.lifecycle_state != "active":
+            node.get_logger().fatal(f"could not start (state '{node.lifecycle_state}'); see the error above")
+            return 1
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            state = node.lifecycle_state
+            if state == "active":
+                node.trigger_deactivate()
+            if node.lifecycle_state == "inactive":
+                node.trigger_cleanup()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
