@@ -1,0 +1,47 @@
+"""Training configuration, read from a YAML file (config/train/*.yaml). Every key documented here;
+unknown keys are an error so a typo never silently trains the wrong thing."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class TrainConfig:
+    name: str = "drm"
+    train_data: list[str] = field(default_factory=list)  # dataset folders/files (drm_ros.data.load.load_any)
+    val_data: list[str] = field(default_factory=list)  # scored with the full inference path after training
+    input_size: tuple[int, int] = (384, 288)  # network input W, H (multiples of 32)
+    network: dict = field(default_factory=dict)  # drm_ros.network.NetworkConfig fields
+    init: str = "movenet"  # "movenet": backbone + 2D heads from model/movenet_multipose.pt; "" = random
+    freeze_2d: bool = True  # keep MoveNet's 2D branch as pretrained (EXPERIMENTS.md: protects real-image accuracy)
+    depth_loss: str = "dapl"  # "dapl" or "l1" (ablation)
+    loss_weights: dict = field(default_factory=lambda: {"depth": 1.0, "center": 1.0, "heatmap": 1.0, "regress": 0.1, "offset": 1.0})
+    epochs: int = 30
+    batch_size: int = 32  # images per step
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    min_detect_iou: float = 0.3  # cached mode: train depth only on people the 2D branch sees (see cache.py)
+    out_dir: str = "runs/drm"
+    seed: int = 0
+    threads: int = 2
+    workers: int = 0  # DataLoader workers (on-the-fly mode)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"{path}: unknown training config keys {sorted(unknown)}")
+        cfg = cls(**data)
+        cfg.input_size = tuple(cfg.input_size)
+        if cfg.depth_loss not in ("dapl", "l1"):
+            raise ValueError(f"{path}: depth_loss must be 'dapl' or 'l1', got {cfg.depth_loss!r}")
+        return cfg
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["input_size"] = list(self.input_size)
+        return d

@@ -1,0 +1,183 @@
+"""The training loop behind `drm train`: config file in, checkpoints + log + model file out.
+
+Resumable: `<out_dir>/last.pt` holds weights, optimiser, scheduler and epoch; rerunning the same
+command continues. Runs on CPU, and under `torchrun` (DDP, gloo or nccl) for users with GPUs: each
+rank takes a shard of every epoch's images and gradients are averaged by DDP.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, DistributedSampler
+
+from drm_ros.checkpoint import save_model
+from drm_ros.data.load import load_any
+from drm_ros.movenet_weights import load_state
+from drm_ros.network import DRMNet, NetworkConfig
+from drm_ros.paths import MOVENET_WEIGHTS, model_path
+from drm_ros.training.cache import load_or_build, person_batches
+from drm_ros.training.config import TrainConfig
+from drm_ros.training.dataset import PoseDataset, collate
+from drm_ros.training.steps import CachedDepthStep, FullStep
+
+
+class Log:
+    """Human log lines to stdout and <out>/train.log; metrics as JSON lines in <out>/metrics.jsonl."""
+
+    def __init__(self, out_dir: Path, rank: int):
+        self.rank = rank
+        self.text = open(out_dir / "train.log", "a") if rank == 0 else None
+        self.metrics = open(out_dir / "metrics.jsonl", "a") if rank == 0 else None
+
+    def __call__(self, msg: str) -> None:
+        if self.rank == 0:
+            line = f"{time.strftime('%H:%M:%S')} {msg}"
+            print(line, flush=True)
+            self.text.write(line + "\n")
+            self.text.flush()
+
+    def record(self, **values) -> None:
+        if self.rank == 0:
+            self.metrics.write(json.dumps(values) + "\n")
+            self.metrics.flush()
+
+
+def progress_bar(done: int, total: int, extra: str = "") -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {extra}   ")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def build_network(cfg: TrainConfig) -> DRMNet:
+    net = DRMNet(NetworkConfig.from_dict(cfg.network))
+    if cfg.init == "movenet":
+        net.load_state_dict(load_state(model_path(MOVENET_WEIGHTS)), strict=False)
+    elif cfg.init:
+        raise ValueError(f"unknown init {cfg.init!r} (use 'movenet' or '')")
+    if cfg.freeze_2d:
+        for p in list(net.backbone.parameters()) + list(net.heads.parameters()):
+            p.requires_grad_(False)
+    return net
+
+
+def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
+    """Yield CachedDepthStep batches over the given images."""
+    img_of = cache["image"]
+    for s in range(0, len(image_ids), batch_size):
+        ids = torch.as_tensor(np.sort(image_ids[s : s + batch_size]))
+        people = person_batches(cache, ids.numpy())
+        if len(people) == 0:
+            continue
+        slot = torch.searchsorted(ids, img_of[people])
+        counts = torch.bincount(slot, minlength=len(ids))
+        n = int(counts.max())
+        rank_in_image = torch.arange(len(people)) - torch.cumsum(counts, 0)[slot] + counts[slot]
+        pad_index = torch.zeros(len(ids), n, dtype=torch.long)
+        pad_mask = torch.zeros(len(ids), n, dtype=torch.bool)
+        pad_index[slot, rank_in_image] = torch.arange(len(people))
+        pad_mask[slot, rank_in_image] = True
+        yield {
+            "features": cache["features"][ids].float(),
+            "root": cache["root"][people], "joints": cache["joints"][people], "queried": cache["queried"][people],
+            "joints3d": cache["joints3d"][people], "f_net": cache["f_net"][people],
+            "pad_index": pad_index, "pad_mask": pad_mask,
+        }
+
+
+def train(cfg: TrainConfig) -> Path:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(json.dumps(cfg.to_dict(), indent=1))
+    log = Log(out, rank)
+    log(f"training {cfg.name}: {json.dumps(cfg.to_dict())}")
+
+    net = build_network(cfg)
+    samples = [s for path in cfg.train_data for s in load_any(path)]
+    log(f"{len(samples)} training images, {sum(s.num_persons for s in samples)} people")
+    if cfg.freeze_2d:
+        cache = load_or_build(net, samples, cfg.train_data, cfg.input_size, Path(cfg.out_dir).parent / "cache",
+                              cfg.min_detect_iou, log, progress_bar if rank == 0 else None)
+        step = CachedDepthStep(net, cfg.depth_loss)
+        num_images = cache["features"].shape[0]
+    else:
+        step = FullStep(net, cfg.depth_loss, cfg.loss_weights)
+        dataset = PoseDataset(samples, cfg.input_size)
+        sampler = DistributedSampler(dataset, world, rank, shuffle=True, seed=cfg.seed) if world > 1 else None
+        loader = DataLoader(dataset, cfg.batch_size, shuffle=sampler is None, sampler=sampler, collate_fn=collate,
+                            num_workers=cfg.workers, drop_last=True)
+        num_images = len(dataset)
+    model = torch.nn.parallel.DistributedDataParallel(step, find_unused_parameters=True) if world > 1 else step
+    params = [p for p in net.parameters() if p.requires_grad]
+    log(f"trainable parameters: {sum(p.numel() for p in params):,}")
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = max(1, math.ceil(num_images / world / cfg.batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.1)
+
+    start_epoch = 0
+    last = out / "last.pt"
+    if last.is_file():
+        state = torch.load(last, weights_only=False)
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start_epoch = state["epoch"] + 1
+        log(f"resumed from {last} at epoch {start_epoch}")
+
+    for epoch in range(start_epoch, cfg.epochs):
+        step.train()
+        t0 = time.time()
+        sums: dict[str, float] = {}
+        count = 0
+        if cfg.freeze_2d:
+            order = np.random.default_rng(cfg.seed + epoch).permutation(num_images)[rank::world]
+            batches = _cached_batches(cache, order, cfg.batch_size)
+        else:
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+            batches = loader
+        for i, batch in enumerate(batches):
+            losses = model(batch)
+            opt.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            if sched.last_epoch < sched.total_steps - 1:
+                sched.step()
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            count += 1
+            if rank == 0:
+                progress_bar(i + 1, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['total'] / count:.4f}")
+        means = {k: v / max(count, 1) for k, v in sums.items()}
+        log(f"epoch {epoch + 1}/{cfg.epochs} " + " ".join(f"{k}={v:.4f}" for k, v in means.items())
+            + f" lr={sched.get_last_lr()[0]:.2e} ({time.time() - t0:.0f} s)")
+        log.record(epoch=epoch + 1, **means)
+        if rank == 0:
+            torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                        "epoch": epoch}, last.with_suffix(".tmp"))
+            last.with_suffix(".tmp").replace(last)
+    final = out / "model.pt"
+    if rank == 0:
+        save_model(final, net, cfg.input_size, {"name": cfg.name, "config": cfg.to_dict(),
+                                                "command": f"drm train --config {cfg.name}"})
+        log(f"model written: {final}")
+    if world > 1:
+        dist.destroy_process_group()
+    return final
