@@ -161,3 +161,25 @@ def test_ground_truth_as_prediction_scores_100_on_loaded_data():
         r = metrics.evaluate(preds, samples)
         assert r["pck_rel"] == pytest.approx(100) and r["pck_abs"] == pytest.approx(100)
         assert r["ap_root_25"] == pytest.approx(100) and r["num_gt_persons_3d"] == r["num_gt_persons"]
+
+
+def test_evaluate_dataset_feeds_each_image_with_its_camera():
+    from drm_ros.evaluation import evaluate_dataset
+
+    samples = load_any(PANOPTIC)
+    seen = []
+
+    class GroundTruthOracle:
+        """Not an estimator: returns the labels, to check what evaluate_dataset passes in."""
+
+        def estimate(self, image_rgb, camera):
+            s = samples[len(seen)]
+            seen.append((image_rgb.shape, image_rgb.dtype, camera))
+            return PoseSet(np.ones(s.num_persons), s.boxes, s.joints3d[:, ROOT], np.nan_to_num(s.joints3d),
+                           s.joints2d, np.ones((s.num_persons, NUM_JOINTS)))
+
+    calls = []
+    scores, preds = evaluate_dataset(GroundTruthOracle(), samples, progress=lambda d, t: calls.append((d, t)))
+    assert [x[0] for x in seen] == [(s.camera.height, s.camera.width, 3) for s in samples]
+    assert all(x[1] == np.uint8 for x in seen) and [x[2] for x in seen] == [s.camera for s in samples]
+    assert calls[-1] == (4, 4) and len(preds) == 4 and scores["pck_abs"] == pytest.approx(100)

@@ -111,9 +111,14 @@ def load_any(path: str | Path) -> list:
                 return load_dataset(path)
         if panoptic.is_panoptic_sequence(path):
             return panoptic.load_panoptic(path)
-        found = [(p, read_json(p)) for p in sorted(path.glob("*.json"))]
-        found = [(p, d, json_kind(d)) for p, d in found]
-        found = [f for f in found if f[2] is not None]
+        found = []
+        for candidate in sorted(path.glob("*.json")):
+            try:
+                data = read_json(candidate)
+            except UnknownFormatError:
+                continue  # an unrelated broken file next to the annotations is not our concern
+            if json_kind(data) is not None:
+                found.append((candidate, data, json_kind(data)))
         if len(found) == 1:
             path, data, kind = found[0]
         else:

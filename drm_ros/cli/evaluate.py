@@ -1,0 +1,105 @@
+"""`drm eval`: score a model on a labelled dataset with the MuPoTS-3D protocol.
+
+    drm eval --data DIR_OR_JSON [--model PATH] [--json OUT] [--input-size WxH] [--limit N]
+
+--data is anything `drm_ros.data.load.load_any` reads (our dataset folder, a 3DMPPE MuCo/MuPoTS
+json, a COCO person_keypoints json, a CMU Panoptic sequence folder). Prints a table; --json
+writes the metrics and every image's predictions. Rules of each number: drm_ros/metrics.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WxH (e.g. 384x288), got {text!r}") from None
+    return w, h
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, type=Path,
+                        help="dataset: drm_ros folder, 3DMPPE MuCo/MuPoTS json, COCO keypoints json or Panoptic sequence folder")
+    parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
+    parser.add_argument("--json", type=Path, default=None, help="write metrics and predictions to this JSON file")
+    parser.add_argument("--input-size", type=_size, default=None, metavar="WxH",
+                        help="network input size, multiples of 32 (default: the model's training size)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images (quick checks)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default: %(default)s)")
+
+
+def _fmt(value, unit: str = "") -> str:
+    if value is None or value != value:  # None or NaN
+        return "n/a"
+    return f"{value:.1f}{unit}"
+
+
+def format_table(m: dict) -> str:
+    rows = [
+        ("images / GT persons (with 3D)", f"{m['num_images']} / {m['num_gt_persons']} ({m['num_gt_persons_3d']})"),
+        ("predicted persons / matched GT", f"{m['num_pred_persons']} / {m['num_matched']}"),
+        ("PCKrel @150mm  all / matched", f"{_fmt(m['pck_rel'], ' %')} / {_fmt(m['pck_rel_matched'], ' %')}"),
+        ("PCKabs @150mm  all / matched", f"{_fmt(m['pck_abs'], ' %')} / {_fmt(m['pck_abs_matched'], ' %')}"),
+        ("PCK L/R-swap tolerant rel / abs", f"{_fmt(m['pck_rel_swap'], ' %')} / {_fmt(m['pck_abs_swap'], ' %')}"),
+        ("AP_root @25cm", _fmt(m["ap_root_25"], " %")),
+        ("MPJPE root-aligned (matched)", _fmt(m["mpjpe_rel_mm"], " mm")),
+        ("root error (matched)", _fmt(m["root_err_mm"], " mm")),
+    ]
+    if "pck_rel_seqavg" in m:
+        rows.append((f"PCKrel / PCKabs, mean over {m['num_sequences']} sequence(s)",
+                     f"{_fmt(m['pck_rel_seqavg'], ' %')} / {_fmt(m['pck_abs_seqavg'], ' %')}"))
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % 10 == 0 or sys.stderr.isatty():
+        print(f"\rdrm eval: {done}/{total} images", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from drm_ros.camera import CameraError
+    from drm_ros.checkpoint import ModelError
+    from drm_ros.data.load import UnknownFormatError, load_any
+    from drm_ros.evaluation import evaluate_dataset, json_safe
+    from drm_ros.inference import ImageError, PoseEstimator
+
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        samples = load_any(args.data)
+    except (FileNotFoundError, UnknownFormatError, ValueError) as exc:
+        print(f"drm eval: cannot load {args.data}: {exc}", file=sys.stderr)
+        return 1
+    if args.limit is not None:
+        samples = samples[: max(0, args.limit)]
+    if not samples:
+        print(f"drm eval: {args.data} holds no images", file=sys.stderr)
+        return 1
+    try:
+        estimator = PoseEstimator.from_file(str(args.model) if args.model else None, input_size=args.input_size)
+    except (ModelError, FileNotFoundError, ValueError) as exc:
+        print(f"drm eval: cannot load the model: {exc}", file=sys.stderr)
+        return 1
+    try:
+        scores, predictions = evaluate_dataset(estimator, samples, progress=_progress)
+    except (FileNotFoundError, CameraError, ImageError) as exc:
+        print(f"drm eval: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(scores))
+    if args.json is not None:
+        out = {
+            "data": str(args.data), "model": str(args.model) if args.model else "default",
+            "input_size": list(estimator.input_size), "metrics": scores,
+            "predictions": [{"image": s.image_path, **p.to_json_dict()} for s, p in zip(samples, predictions)],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(json_safe(out), indent=1))
+        print(f"wrote {args.json}")
+    return 0
