@@ -157,8 +157,8 @@ def decode_2d(center: torch.Tensor, kpt_regress: torch.Tensor, kpt_heatmap: torc
     """
     b, _, h, w = center.shape
     k = min(k, h * w)
-    # NMS: a centre is a local maximum of its 3x3 neighbourhood
-    peaks = center * (F.max_pool2d(center, 3, stride=1, padding=1) == center).float()
+    # NMS: a centre is the maximum of its 5x5 neighbourhood (MoveNet's graph; 3x3 left duplicates)
+    peaks = center * (F.max_pool2d(center, 5, stride=1, padding=2) == center).float()
     score, idx = peaks.flatten(1).topk(k, dim=1)
     cells = torch.stack([idx % w, idx // w], dim=-1)  # (B, K, 2) x, y
     out = poses_at(cells, kpt_regress, kpt_heatmap, kpt_offset)

@@ -14,11 +14,10 @@ Person matching (per image, on 2D joints in pixels of the ORIGINAL image)
     Matching is in 2D on purpose: some Python re-implementations match in 3D, which lets a bad
     root depth change who is matched and is not comparable with published numbers.
 
-Joints: `drm_ros.skeleton.EVAL_JOINTS`, 13 joints. MuPoTS evaluates 14 (head-top, neck,
+Joints: `drm_ros.skeleton.EVAL_JOINTS`, 12 joints. MuPoTS evaluates 14 (head-top, neck,
     shoulders, elbows, wrists, hips, knees, ankles); COCO-17 has no head-top and no neck, so those
-    two are dropped and the pelvis (our root) is added. Consequence: in PCKrel the pelvis is
-    always correct (both sides subtract it), so our PCKrel is not strictly comparable to the
-    14-joint number (12 real joints + 1 free one).
+    two are dropped. The pelvis (our root) is used to align for PCKrel/MPJPE but not scored
+    (it would be correct by construction). Not strictly comparable to the 14-joint numbers.
 
 PCK at 150 mm: a joint is correct when the 3D distance to GT is < 150 mm. "rel" subtracts each
     side's own pelvis first, "abs" compares camera-frame positions directly. Per GT person (with a

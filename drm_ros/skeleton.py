@@ -48,11 +48,12 @@ FLIP_INDEX: tuple[int, ...] = tuple(
     next((b if a == j else a for a, b in FLIP_PAIRS if j in (a, b)), j) for j in range(NUM_JOINTS)
 )
 
-# The joints of the MuPoTS-3D protocol's 14 that COCO-17+pelvis can express: 13 of them
-# (MuPoTS's head-top and neck have no COCO counterpart, so our PCK is over these 13).
+# The joints of the MuPoTS-3D protocol's 14 that COCO-17 can express: 12 of them (MuPoTS's
+# head-top and neck have no COCO counterpart). The pelvis is not scored: in root-relative PCK it
+# would be correct by construction and inflate the score.
 EVAL_JOINTS: tuple[int, ...] = tuple(JOINT_INDEX[n] for n in (
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "pelvis",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
 ))
 
 

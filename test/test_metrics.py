@@ -1,5 +1,5 @@
 """Metrics on hand-computable cases. One GT person = a standing skeleton 3 m in front of a
-500 px focal-length camera; 13 evaluated joints (skeleton.EVAL_JOINTS, pelvis included)."""
+500 px focal-length camera; 12 evaluated joints (skeleton.EVAL_JOINTS, pelvis used for alignment only)."""
 import numpy as np
 import pytest
 
@@ -47,8 +47,8 @@ def poses_of(people3d, scores=None, joints2d=None, roots=None):
         CAM.project(j3) if joints2d is None else np.asarray(joints2d), np.ones((n, NUM_JOINTS)))
 
 
-def test_thirteen_eval_joints():
-    assert len(metrics.JOINTS) == 13 and ROOT in metrics.JOINTS
+def test_twelve_eval_joints():
+    assert len(metrics.JOINTS) == 12 and ROOT not in metrics.JOINTS
 
 
 def test_perfect_prediction_scores_100():
@@ -60,15 +60,15 @@ def test_perfect_prediction_scores_100():
     assert (r["num_images"], r["num_gt_persons"], r["num_pred_persons"], r["num_matched"]) == (1, 2, 2, 1 + 1)
 
 
-def test_one_joint_160mm_off_costs_exactly_one_thirteenth():
+def test_one_joint_160mm_off_costs_exactly_one_twelfth():
     pred = person()
     pred[JOINT_INDEX["left_wrist"], 0] += 0.160  # 160 mm > 150 mm: wrong; 2D moves 500*0.16/3 = 26.7 px < 40
     r = metrics.evaluate([poses_of([pred])], [sample_of(person())])
-    # 12 of 13 joints right -> 12/13 = 92.3077 %, in both rel (pelvis unchanged) and abs.
-    assert r["pck_rel"] == pytest.approx(100 * 12 / 13)
-    assert r["pck_abs"] == pytest.approx(100 * 12 / 13)
-    # MPJPE: one joint 160 mm, twelve 0 mm -> 160/13 = 12.3077 mm.
-    assert r["mpjpe_rel_mm"] == pytest.approx(160 / 13)
+    # 11 of 12 joints right -> 11/12 = 91.6667 %, in both rel (pelvis unchanged) and abs.
+    assert r["pck_rel"] == pytest.approx(100 * 11 / 12)
+    assert r["pck_abs"] == pytest.approx(100 * 11 / 12)
+    # MPJPE: one joint 160 mm, eleven 0 mm -> 160/12 = 13.3333 mm.
+    assert r["mpjpe_rel_mm"] == pytest.approx(160 / 12)
 
 
 def test_shifted_root_hurts_abs_not_rel():
@@ -136,8 +136,8 @@ def test_mirrored_prediction_caught_by_swap_key():
     mirrored = person()[list(FLIP_INDEX)]  # left and right labels exchanged
     r = metrics.evaluate([poses_of([mirrored], joints2d=gt.joints2d)], [gt])
     # Swapped: shoulders, elbows, wrists, hips, knees, ankles (12 joints) move 200-480 mm
-    # sideways -> wrong; only the pelvis stays -> 1/13.
-    assert r["pck_rel"] == pytest.approx(100 / 13)
+    # sideways -> wrong -> 0/12.
+    assert r["pck_rel"] == pytest.approx(0.0)
     assert r["pck_rel_swap"] == pytest.approx(100.0)
 
 

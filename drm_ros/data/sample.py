@@ -12,7 +12,7 @@ annotations.json = {
       "file": "images/000000.jpg",                  # relative to DIR
       "camera": {width, height, fx, fy, cx, cy, distortion_model, dist},   # Camera.to_dict()
       "persons": [{
-          "joints3d": [[x, y, z] x 18] or null,   # metres, camera optical frame; null = 2D-only label
+          "joints3d": [[x, y, z] or null x 18] or null,  # metres, camera optical frame; null = unlabelled
           "joints2d": [[u, v] x 18],              # pixels of this (distorted) image
           "visible":  [0/1 x 18],                 # 1 = labelled and not occluded/truncated
           "bbox": [u0, v0, u1, v1],               # pixels, box of the visible body
@@ -51,14 +51,18 @@ class Sample:
 
     @property
     def has3d(self) -> np.ndarray:
-        """(P,) whether each person has a 3D label."""
-        return np.isfinite(self.joints3d).all(axis=(1, 2))
+        """(P,) whether each person has a 3D label: its root is labelled (other joints may be NaN,
+        e.g. MuPoTS has no face joints; losses and metrics mask per joint)."""
+        from drm_ros.skeleton import ROOT
+
+        return np.isfinite(self.joints3d[:, ROOT]).all(axis=-1) if len(self.joints3d) else np.zeros(0, bool)
 
 
 def _person_record(sample: Sample, p: int) -> dict:
     j3 = sample.joints3d[p]
+    labelled = np.isfinite(j3).all(axis=-1)
     return {
-        "joints3d": np.round(j3, 5).tolist() if np.isfinite(j3).all() else None,
+        "joints3d": [np.round(v, 5).tolist() if ok else None for v, ok in zip(j3, labelled)] if labelled.any() else None,
         "joints2d": np.round(sample.joints2d[p], 3).tolist(),
         "visible": sample.visible[p].astype(int).tolist(),
         "bbox": np.round(sample.boxes[p], 2).tolist(),
@@ -97,8 +101,9 @@ def load_dataset(directory: str | Path) -> list[Sample]:
         n = len(persons)
         j3 = np.full((n, NUM_JOINTS, 3), np.nan)
         for p, person in enumerate(persons):
-            if person.get("joints3d") is not None:
-                j3[p] = person["joints3d"]
+            for j, value in enumerate(person.get("joints3d") or []):
+                if value is not None:
+                    j3[p, j] = value
         samples.append(Sample(
             image_path=str(directory / rec["file"]),
             camera=Camera.from_dict(rec["camera"]),
