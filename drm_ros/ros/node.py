@@ -19,12 +19,14 @@ No TF frames are broadcast: tf2_ros and tf2_msgs are not obtainable here (see RE
 """
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
 
 import numpy as np
 import rclpy
+import rclpy.logging
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -69,6 +71,7 @@ class DrmNode(LifecycleNode):
         self._diag_timer = None
         self._error_loggers: dict = {}
         self._pending_input_size = False
+        self._image_topic = ""
         if not self.cfg["lifecycle"]:
             if self.trigger_configure() == SUCCESS:
                 self.trigger_activate()
@@ -80,8 +83,10 @@ class DrmNode(LifecycleNode):
             if spec is None:
                 continue  # use_sim_time and other rclpy-owned parameters
             reason = spec.validate(param.value)
-            if reason is None and not spec.runtime and self.cfg.get(param.name) != param.value:
-                reason = f"{param.name} cannot change while the node runs (restart with the new value)"
+            if (reason is None and not spec.runtime and self.cfg.get(param.name) != param.value
+                    and self.lifecycle_state != "unconfigured"):
+                reason = (f"{param.name} can only change while the node is unconfigured (lifecycle cleanup, "
+                          f"or restart with the new value)")
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
         for param in params:
@@ -133,6 +138,7 @@ class DrmNode(LifecycleNode):
             self._subs.append(self.create_subscription(CompressedImage, "image/compressed", self._on_image, image_qos))
         else:
             self._subs.append(self.create_subscription(Image, "image", self._on_image, image_qos))
+        self._image_topic = self._subs[0].topic_name
         # Best effort matches both reliable and best-effort camera_info publishers.
         self._subs.append(self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
                                                    qos_profile_sensor_data))
@@ -151,11 +157,16 @@ class DrmNode(LifecycleNode):
         if self._diag_timer is not None:
             self.destroy_timer(self._diag_timer)
             self._diag_timer = None
+        self.stop_worker()
+        return SUCCESS
+
+    def stop_worker(self) -> None:
+        """Let the inference thread finish its frame and end (also used at process shutdown,
+        when the ROS context is already gone and lifecycle transitions are impossible)."""
         self._mailbox.close()
         if self._worker is not None:
             self._worker.join(timeout=30)
             self._worker = None
-        return SUCCESS
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         for pub in self._pubs.values():
@@ -202,20 +213,26 @@ class DrmNode(LifecycleNode):
             try:
                 self._process(*item)
             except Exception as exc:  # noqa: BLE001 - one bad frame must never stop the worker
-                self._refuse("internal", f"frame failed: {type(exc).__name__}: {exc}")
+                self._refuse(f"frame failed: {type(exc).__name__}: {exc}")
 
-    def _refuse(self, kind: str, text: str) -> None:
-        """One clear error per kind of problem, throttled (a camera at 30 Hz would flood the log)."""
+    def _refuse(self, text: str) -> None:
+        """Log one clear error per distinct problem, throttled: a bad camera at 30 Hz must not
+        flood the log, yet a different problem right after must still be reported at once.
+        rclpy throttles per logger object and call site, so each problem signature (the text
+        with numbers masked) gets its own logger object (same name, so the log line reads the same)."""
         self.stats.frame_refused(text)
-        logger = self._error_loggers.get(kind)
-        if logger is None:  # a child logger per kind: rclpy throttles per logger and call site
-            logger = self._error_loggers[kind] = self.get_logger().get_child(kind)
+        signature = re.sub(r"\d+(\.\d+)?", "#", text)
+        logger = self._error_loggers.get(signature)
+        if logger is None:
+            if len(self._error_loggers) > 256:  # bound memory under endless distinct garbage
+                self._error_loggers.clear()
+            logger = self._error_loggers[signature] = rclpy.logging.get_logger(self.get_logger().name)
         logger.error(text + " -- frame skipped", throttle_duration_sec=self.cfg["error_throttle_sec"])
 
     def _process(self, msg, camera, camera_error: str) -> None:
         t0 = time.monotonic()
         if camera is None:
-            self._refuse("camera_info", camera_error)
+            self._refuse(camera_error)
             return
         try:
             if isinstance(msg, CompressedImage):
@@ -223,10 +240,10 @@ class DrmNode(LifecycleNode):
             else:
                 rgb = image_to_rgb(msg, self.cfg["max_image_pixels"])
         except ImageError as exc:
-            self._refuse("image", f"bad image on {self._subs[0].topic_name if self._subs else 'image'}: {exc}")
+            self._refuse(f"bad image on {self._image_topic}: {exc}")
             return
         if (rgb.shape[1], rgb.shape[0]) != (camera.width, camera.height):
-            self._refuse("size_mismatch", f"image is {rgb.shape[1]}x{rgb.shape[0]} but camera_info describes "
+            self._refuse(f"image is {rgb.shape[1]}x{rgb.shape[0]} but camera_info describes "
                                           f"{camera.width}x{camera.height}")
             return
         est = self._estimator
@@ -289,11 +306,7 @@ def main(args: list[str] | None = None) -> int:
         pass
     finally:
         if node is not None:
-            state = node.lifecycle_state
-            if state == "active":
-                node.trigger_deactivate()
-            if node.lifecycle_state == "inactive":
-                node.trigger_cleanup()
+            node.stop_worker()
             node.destroy_node()
         rclpy.try_shutdown()
     return 0

@@ -51,7 +51,11 @@ class Param:
         text = self.description
         if self.choices:
             text += f" One of: {', '.join(self.choices)}."
-        desc = ParameterDescriptor(name=self.name, type=kind, description=text, read_only=not self.runtime)
+        if not self.runtime:
+            text += " Changeable only while the node is unconfigured."
+        # Not read_only: a lifecycle node may take new values between cleanup and configure;
+        # the node's on-set callback enforces when each parameter may change.
+        desc = ParameterDescriptor(name=self.name, type=kind, description=text)
         if self.range is not None and type(self.default) is float:
             desc.floating_point_range = [FloatingPointRange(from_value=float(self.range[0]),
                                                             to_value=float(self.range[1]), step=float(self.range[2]))]

@@ -1,0 +1,295 @@
+"""drm_node end to end with real rclpy/DDS and the real default model.
+
+In-process: the node and a test node share one context (DDS still carries every message).
+Two-process: the `drm_node` executable as a separate process, as on a robot.
+Every bad input must produce one clear log line, no output for that frame, and the node must
+serve the next good frame.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import cv2
+import numpy as np
+import pytest
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from visualization_msgs.msg import Marker, MarkerArray
+
+from drm_ros.camera import Camera
+from drm_ros.msg import Skeleton3DArray
+from drm_ros.ros.node import DrmNode
+from roshelpers import (
+    Collector, camera_info_msg, good_frame, jpeg_msg, node_command, rgb_image_msg, ros_context, stamp_of,
+    Process, wait_until,
+)
+
+pytestmark = pytest.mark.ros
+FRAME_ID = "cam_optical"
+
+
+@pytest.fixture(scope="module")
+def ros():
+    with ros_context() as (ctx, executor):
+        yield ctx, executor
+
+
+class Rig:
+    """A DrmNode under namespace `ns` plus a test node publishing to it and collecting its output."""
+
+    def __init__(self, ros, ns: str, **params):
+        self.ctx, self.executor = ros
+        overrides = [Parameter(k, value=v) for k, v in {"error_throttle_sec": 60.0, **params}.items()]
+        self.node = DrmNode(context=self.ctx, namespace=ns, parameter_overrides=overrides)
+        self.executor.add_node(self.node)
+        self.io = __import__("rclpy").create_node(f"rig_{ns}", namespace=ns, context=self.ctx)
+        self.executor.add_node(self.io)
+        self.pub_image = self.io.create_publisher(Image, "image", 5)
+        self.pub_jpeg = self.io.create_publisher(CompressedImage, "image/compressed", 5)
+        self.pub_info = self.io.create_publisher(CameraInfo, "camera_info", 5)
+        self.skeletons = Collector(self.io, Skeleton3DArray, "skeletons")
+        self.markers = Collector(self.io, MarkerArray, "markers")
+        self.rgb = good_frame()
+        self.camera = Camera.default_for(self.rgb.shape[1], self.rgb.shape[0])
+        self.sec = 100
+        self.log = ""
+
+    def close(self):
+        for n in (self.node, self.io):
+            self.executor.remove_node(n)
+        if self.node.lifecycle_state == "active":
+            self.node.trigger_deactivate()
+        if self.node.lifecycle_state == "inactive":
+            self.node.trigger_cleanup()
+        self.node.destroy_node()
+        self.io.destroy_node()
+
+    def set_camera_info(self, k=None):
+        before = self.node.stats.camera_info_status
+        pub_ready = wait_until(lambda: self.pub_info.get_subscription_count() > 0, 10, "camera_info subscriber")
+        assert pub_ready
+        msg = camera_info_msg(self.camera, stamp_of(self.sec), FRAME_ID, k)
+        self.pub_info.publish(msg)
+        # The status changes with every message (fx printed, or a different error).
+        wait_until(lambda: self.node.stats.camera_info_status != before or self._info_same(msg), 10, "camera_info")
+
+    def _info_same(self, msg) -> bool:
+        cam = self.node._camera
+        return cam is not None and np.allclose(cam.K.reshape(-1), msg.k)
+
+    def next_stamp(self):
+        self.sec += 1
+        return stamp_of(self.sec, 5000)
+
+    def send_raw(self, msg: Image):
+        wait_until(lambda: self.pub_image.get_subscription_count() > 0, 10, "image subscriber")
+        self.pub_image.publish(msg)
+
+    def read_log(self, capfd) -> str:
+        """Everything the process wrote to stderr so far (rcutils logs there) in this test."""
+        self.log += capfd.readouterr().err
+        return self.log
+
+    def expect_refused(self, send, capfd, pattern: str):
+        before = self.node.stats.refused
+        send()
+        wait_until(lambda: self.node.stats.refused > before, 15, f"the node to refuse a frame ({pattern})")
+        wait_until(lambda: re.search(pattern, self.read_log(capfd)), 5, f"log line matching {pattern!r}")
+
+    def expect_served(self, stamp, timeout: float = 20.0) -> Skeleton3DArray:
+        msgs = wait_until(lambda: self.skeletons.with_stamp(stamp), timeout, "skeletons for the frame")
+        wait_until(lambda: any(a.markers and a.markers[0].header.stamp == stamp for a in list(self.markers.messages)),
+                   timeout, "markers for the frame")
+        return msgs[0]
+
+
+def test_in_process_end_to_end_and_every_bad_raw_input(ros, capfd):
+    rig = Rig(ros, "cam_raw")
+    try:
+        assert rig.node.lifecycle_state == "active"  # plain-node default: configured + active at start
+        good = lambda: rig.send_raw(rgb_image_msg(rig.rgb, rig.next_stamp(), FRAME_ID))  # noqa: E731
+
+        # No camera_info yet: refused, one clear message even if it happens repeatedly.
+        rig.expect_refused(good, capfd, r"no camera_info received yet on /cam_raw/camera_info")
+        # Uncalibrated (zero K) and NaN K.
+        rig.set_camera_info(k=np.zeros(9))
+        rig.expect_refused(good, capfd, r"camera_info is unusable: camera_info K is all zeros")
+        rig.set_camera_info(k=[np.nan, 0, 384, 0, 600, 288, 0, 0, 1])
+        rig.expect_refused(good, capfd, r"camera_info is unusable: camera intrinsics are not finite")
+
+        # A valid calibration: the next good frame is served, stamp and frame_id preserved.
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        t0 = time.monotonic()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        out = rig.expect_served(stamp)
+        first_latency = time.monotonic() - t0
+        assert out.header.frame_id == FRAME_ID
+        assert out.joint_names[-1] == "pelvis" and len(out.bone_start) == len(out.bone_end) > 0
+        marker_arrays = [a for a in rig.markers.messages if a.markers and a.markers[0].header.stamp == stamp]
+        assert marker_arrays[0].markers[0].action == Marker.DELETEALL
+        assert all(m.header.frame_id == FRAME_ID for m in marker_arrays[0].markers)
+        for s in out.skeletons:  # metric 3D in front of the camera, 2D inside the image
+            assert s.root.z > 0 and 0 <= s.score <= 1
+            assert -50 <= s.joints[-1].u <= rig.rgb.shape[1] + 50
+
+        truncated = rgb_image_msg(rig.rgb, rig.next_stamp(), FRAME_ID)
+        truncated.data = bytes(truncated.data)[: len(truncated.data) // 2]
+        bgr_unknown = rgb_image_msg(rig.rgb, rig.next_stamp(), FRAME_ID, encoding="bayer_grbg8")
+        huge = Image(height=4320, width=7680, encoding="mono8", step=7680)  # a real 8K frame (33 MB)
+        huge.header.stamp, huge.header.frame_id = rig.next_stamp(), FRAME_ID
+        huge.data = np.zeros(7680 * 4320, np.uint8).tobytes()
+        small = rgb_image_msg(rig.rgb[::2, ::2].copy(), rig.next_stamp(), FRAME_ID)
+        cases = [(truncated, r"image data is truncated"), (bgr_unknown, r"unsupported image encoding 'bayer_grbg8'"),
+                 (huge, r"7680x4320 = 33177600 pixels, more than max_image_pixels"),
+                 (small, r"image is 384x288 but camera_info describes 768x576")]
+        for bad, pattern in cases:
+            rig.expect_refused(lambda: rig.send_raw(bad), capfd, pattern)
+            stamp = rig.next_stamp()
+            rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+            rig.expect_served(stamp)
+        assert rig.node.stats.published >= 5
+        print(f"first frame latency {first_latency * 1000:.0f} ms")
+    finally:
+        rig.close()
+
+
+def _refuse_quietly(rig, send):
+    before = rig.node.stats.refused
+    send()
+    wait_until(lambda: rig.node.stats.refused > before, 15, "a repeated refusal")
+
+
+def test_repeated_problem_logged_once(ros, capfd):
+    """Throttling: the same problem 5 times gives one log line; a different one is still logged."""
+    rig = Rig(ros, "cam_throttle")
+    try:
+        send = lambda: rig.send_raw(rgb_image_msg(rig.rgb, rig.next_stamp(), FRAME_ID))  # noqa: E731
+        for _ in range(5):
+            _refuse_quietly(rig, send)
+        rig.set_camera_info(k=np.zeros(9))
+        _refuse_quietly(rig, send)
+        wait_until(lambda: "K is all zeros" in rig.read_log(capfd), 5, "the second problem's log line")
+        err = rig.log
+        assert len(re.findall(r"no camera_info received yet", err)) == 1, err
+        assert len(re.findall(r"K is all zeros", err)) == 1, err
+    finally:
+        rig.close()
+
+
+def test_lifecycle_corrupt_model_then_recover_and_runtime_parameters(ros, capfd, tmp_path):
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"PK\x03\x04 definitely not a torch file")
+    rig = Rig(ros, "cam_lc", lifecycle=True, model_path=str(corrupt))
+    try:
+        node = rig.node
+        assert node.lifecycle_state == "unconfigured"
+        assert node.trigger_configure() != 0 or node.lifecycle_state == "unconfigured"
+        assert node.lifecycle_state == "unconfigured"
+        wait_until(lambda: re.search(r"cannot load the model: cannot read model file .*corrupt.pt", rig.read_log(capfd)),
+                   5, "the model load error")
+        # Fix the parameter while unconfigured, configure again: the default model loads.
+        assert node.set_parameters([Parameter("model_path", value="")])[0].successful
+        node.trigger_configure()
+        assert node.lifecycle_state == "inactive"
+        assert rig.pub_image.get_subscription_count() == 0  # inactive: not subscribed yet
+        node.trigger_activate()
+        assert node.lifecycle_state == "active"
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)
+
+        # Run-time parameters: validated, safe ones applied, structural ones refused while active.
+        assert not node.set_parameters([Parameter("score_threshold", value=1.5)])[0].successful
+        assert not node.set_parameters([Parameter("input_width", value=300)])[0].successful
+        assert not node.set_parameters([Parameter("image_transport", value="compressed")])[0].successful
+        assert not node.set_parameters([Parameter("device", value="tpu")])[0].successful
+        res = node.set_parameters([Parameter("score_threshold", value=0.5), Parameter("max_persons", value=2),
+                                   Parameter("input_width", value=320), Parameter("input_height", value=256)])
+        assert all(r.successful for r in res)
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        out = rig.expect_served(stamp)
+        assert len(out.skeletons) <= 2 and all(s.score >= 0.5 for s in out.skeletons)
+        assert node._estimator.input_size == (320, 256)
+
+        node.trigger_deactivate()
+        assert node.lifecycle_state == "inactive"
+        wait_until(lambda: rig.pub_image.get_subscription_count() == 0, 10, "unsubscribe on deactivate")
+        node.trigger_cleanup()
+        assert node.lifecycle_state == "unconfigured" and node._estimator is None
+    finally:
+        rig.close()
+
+
+def test_two_process_compressed_end_to_end(ros, tmp_path):
+    """The drm_node executable in its own process, compressed transport, namespace by remapping;
+    a corrupt JPEG and an 8K JPEG are refused with one message each and the next frame served."""
+    ctx, executor = ros
+    proc = Process(node_command("-r", "__ns:=/robot", "-p", "image_transport:=compressed",
+                                      "-p", "image_qos:=reliable", "-r", "camera_info:=cam/info"))
+    io = __import__("rclpy").create_node("two_proc_io", namespace="robot", context=ctx)
+    executor.add_node(io)
+    try:
+        pub_jpeg = io.create_publisher(CompressedImage, "image/compressed", 5)
+        pub_info = io.create_publisher(CameraInfo, "cam/info", 5)
+        skeletons = Collector(io, Skeleton3DArray, "skeletons")
+        rgb = good_frame()
+        camera = Camera.default_for(rgb.shape[1], rgb.shape[0])
+        jpg = cv2.imencode(".jpg", rgb[..., ::-1])[1].tobytes()
+        wait_until(lambda: pub_jpeg.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0, 30,
+                   "the node process to subscribe")
+        sec = [200]
+
+        def send(data: bytes):
+            sec[0] += 1
+            stamp = stamp_of(sec[0])
+            pub_info.publish(camera_info_msg(camera, stamp, FRAME_ID))  # like a driver: info with each frame
+            pub_jpeg.publish(jpeg_msg(data, stamp, FRAME_ID))
+            return stamp
+
+        def serve(timeout=20.0):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:  # the first frames may beat camera_info: resend
+                stamp = send(jpg)
+                try:
+                    return wait_until(lambda: skeletons.with_stamp(stamp), 2.0, "skeletons")[0], stamp
+                except AssertionError:
+                    continue
+            raise AssertionError("node process served no frame")
+
+        out, stamp = serve()
+        assert out.header.frame_id == FRAME_ID
+        t0 = time.monotonic()
+        n = 10
+        latencies = []
+        for _ in range(n):  # paced one at a time: latency, not throughput
+            t = time.monotonic()
+            stamp = send(jpg)
+            wait_until(lambda: skeletons.with_stamp(stamp), 10, "skeletons")
+            latencies.append(time.monotonic() - t)
+        print(f"two-process compressed 768x576: {n / (time.monotonic() - t0):.1f} fps sequential, "
+              f"latency median {np.median(latencies) * 1000:.0f} ms")
+        # JPEG has no checksum: noise inside the entropy-coded data decodes to a (wrong) picture and
+        # no decoder can tell. Detectable corruption: a broken header, a cut-off file, absurd size.
+        broken_header = jpg[:2] + bytes(np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8)) + b"\xff\xd9"
+        cut_off = jpg[: len(jpg) // 2]
+        big = cv2.imencode(".jpg", np.zeros((4320, 7680, 3), np.uint8))[1].tobytes()
+        # The node keeps only the newest frame, so wait for each refusal before the good frame.
+        for bad, pattern in ((broken_header, "neither JPEG nor PNG"), (cut_off, "JPEG is truncated"),
+                             (big, "more than max_image_pixels")):
+            send(bad)
+            wait_until(lambda: pattern in proc.output, 10, pattern)
+            serve()
+    finally:
+        code = proc.stop()
+        executor.remove_node(io)
+        io.destroy_node()
+    log = proc.output
+    assert code == 0, log
+    assert "subscribed to /robot/image/compressed (reliable) and /robot/cam/info" in log, log
+    assert len(re.findall(r"7680x4320 = 33177600 pixels, more than max_image_pixels", log)) == 1, log
+    assert len(re.findall(r"bad image on /robot/image/compressed", log)) == 3, log
+    assert len(re.findall(r"JPEG is truncated", log)) == 1, log
