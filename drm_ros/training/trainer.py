@@ -128,7 +128,11 @@ def train(cfg: TrainConfig) -> Path:
     log(f"trainable parameters: {sum(p.numel() for p in params):,}")
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = max(1, math.ceil(num_images / world / cfg.batch_size))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.1)
+    total = cfg.epochs * steps_per_epoch
+    warmup = max(1, total // 20)
+    # linear warm-up then cosine decay to 2 % of the peak rate
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * (
+        0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total)))))
 
     start_epoch = 0
     last = out / "last.pt"
@@ -158,8 +162,7 @@ def train(cfg: TrainConfig) -> Path:
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)
             opt.step()
-            if sched.last_epoch < sched.total_steps - 1:
-                sched.step()
+            sched.step()
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v)
             count += 1
