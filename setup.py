@@ -9,7 +9,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["drm_ros", "drm_ros.*"]),
-    package_data={"drm_ros": ["py.typed"]},
+    package_data={"drm_ros": ["py.typed"], "drm_ros.synth": ["assets/*"]},
     install_requires=["numpy", "opencv-python-headless", "torch", "pyyaml", "rosbags"],
     entry_points={"console_scripts": ["drm = drm_ros.cli:main"]},
 )

@@ -28,7 +28,7 @@ def _ground_texture(rng, size: int = 256) -> np.ndarray:
         step = int(rng.integers(3, 12))
         tex[:, ::step] *= 0.7
     tex += rng.normal(0, 6, (size, size, 1)).astype(np.float32)
-    return np.clip(tex, 0, 255)
+    return np.clip(tex, 0, 255).astype(np.uint8)  # uint8: warping it is 3x cheaper
 
 
 def _sky(rng, h: int, w: int) -> np.ndarray:
@@ -53,17 +53,18 @@ def ground_scene(rng, h: int, w: int, K: np.ndarray, R: np.ndarray, C: np.ndarra
     n = tex.shape[0]
     A = np.array([[texel, 0, C[0] - n * texel / 2], [0, texel, C[1] - n * texel / 2], [0, 0, 1.0]])
     H = K @ np.stack([R[:, 0], R[:, 1], -R @ C], axis=1) @ A
-    ground = cv2.warpPerspective(tex, H, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    ground = cv2.warpPerspective(tex, H, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).astype(np.float32)
     # World direction of each pixel's ray: z-component linear in (u, v); ground where it points down.
-    M = R.T @ np.linalg.inv(K)
+    M = (R.T @ np.linalg.inv(K)).astype(np.float32)
     u = np.arange(w, dtype=np.float32)[None, :]
     v = np.arange(h, dtype=np.float32)[:, None]
-    dz = M[2, 0] * u + M[2, 1] * v + M[2, 2]
-    dist = np.where(dz < -1e-6, C[2] / np.maximum(-dz, 1e-6), np.inf)  # along the ray, up to a norm factor
+    neg_dz = -(M[2, 0] * u + M[2, 1] * v + M[2, 2])  # > 0 where the ray meets the ground
+    fog_dist = np.float32(rng.uniform(15, 80) / C[2])
+    # fog = exp(-distance / fog range); distance ~ height / -dz; above the horizon fog = 0 (sky)
+    fog = np.exp(-np.float32(1.0) / np.maximum(neg_dz * fog_dist, np.float32(1e-6)))[..., None]
     sky = _sky(rng, h, w)
-    fog = np.exp(-dist / float(rng.uniform(15, 80)))[..., None].astype(np.float32)
     haze = sky.mean(axis=(0, 1)) if rng.random() < 0.5 else sky
-    return ground * fog + haze * (1 - fog)
+    return haze + (ground - haze) * fog
 
 
 def image_pattern(rng, h: int, w: int) -> np.ndarray:

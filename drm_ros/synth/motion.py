@@ -153,6 +153,8 @@ def shape_pose(points: np.ndarray, head_rot: np.ndarray, shape: BodyShape) -> tu
         parent = PARENT[child]
         out[P[child]] = out[P[parent]] + shape.scale * shape.bone_factor[child] * (pts[P[child]] - pts[P[parent]])
     for joint in PERTURBED:  # small rotations of each subtree about its joint
+        if joint not in shape.perturb:
+            continue
         centre = out[P[joint]]
         idx = [i for i in SUBTREE[joint] if i != P[joint]]
         out[idx] = (out[idx] - centre) @ shape.perturb[joint].T + centre
