@@ -13,20 +13,12 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-import cv2
 import numpy as np
 
 from drm_ros.data.sample import Sample
+from drm_ros.imageio import read_rgb
 from drm_ros.metrics import evaluate
 from drm_ros.poses import PoseSet
-
-
-def read_rgb(path: str) -> np.ndarray:
-    """uint8 RGB image; one clear error when the file is missing or unreadable."""
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise FileNotFoundError(f"cannot read image {path} (missing or not an image)")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def evaluate_dataset(estimator, samples: list[Sample],

@@ -3,20 +3,13 @@ into network pixels with the same letterbox, and the network input's focal lengt
 depth normaliser)."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from drm_ros.camera import Letterbox
 from drm_ros.data.sample import Sample
-
-
-def read_rgb(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise OSError(f"cannot read image {path}")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+from drm_ros.imageio import read_rgb
 
 
 class PoseDataset(Dataset):

@@ -95,6 +95,19 @@ def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
         }
 
 
+def validate(net: DRMNet, cfg: TrainConfig, out: Path, log: Log) -> dict:
+    """Score the trained network through the full inference path on the validation data."""
+    from drm_ros.evaluation import evaluate_dataset, json_safe
+    from drm_ros.inference import PoseEstimator
+
+    samples = [s for path in cfg.val_data for s in load_any(path)]
+    scores, _ = evaluate_dataset(PoseEstimator(net.eval(), cfg.input_size), samples, progress_bar)
+    scores = json_safe(scores)
+    (out / "val_metrics.json").write_text(json.dumps(scores, indent=1))
+    log("validation: " + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()))
+    return scores
+
+
 def train(cfg: TrainConfig) -> Path:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -164,7 +177,7 @@ def train(cfg: TrainConfig) -> Path:
             opt.step()
             sched.step()
             for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
             count += 1
             if rank == 0:
                 progress_bar(i + 1, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs} loss {sums['total'] / count:.4f}")
@@ -178,8 +191,10 @@ def train(cfg: TrainConfig) -> Path:
             last.with_suffix(".tmp").replace(last)
     final = out / "model.pt"
     if rank == 0:
-        save_model(final, net, cfg.input_size, {"name": cfg.name, "config": cfg.to_dict(),
-                                                "command": f"drm train --config {cfg.name}"})
+        meta = {"name": cfg.name, "config": cfg.to_dict()}
+        if cfg.val_data:
+            meta["val_metrics"] = validate(net, cfg, out, log)
+        save_model(final, net, cfg.input_size, meta)
         log(f"model written: {final}")
     if world > 1:
         dist.destroy_process_group()
