@@ -1,0 +1,43 @@
+"""`drm bag replay|record|eval`: rosbag2 tools without rosbag2_py (see drm_ros/ros/bag_*.py).
+Every subcommand starts rclpy: run it through tools/loopback on a shared machine."""
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    subs = parser.add_subparsers(dest="action", required=True, metavar="<action>")
+    rep = subs.add_parser("replay", help="publish a bag with its original timing (+ /clock)")
+    rep.add_argument("--bag", required=True, help="rosbag2 directory (mcap or sqlite3)")
+    rep.add_argument("--rate", type=float, default=1.0, help="speed factor; 0 = as fast as possible")
+    rep.add_argument("--topics", nargs="*", default=None, help="only these topics")
+    rep.add_argument("--loop", action="store_true")
+    rep.add_argument("--wait-subscribers", type=float, default=0.0, metavar="SEC",
+                     help="wait up to SEC for every topic to have a subscriber first")
+    rec = subs.add_parser("record", help="record topics to a new bag (raw, no deserialization)")
+    rec.add_argument("--out", required=True, help="new bag directory")
+    rec.add_argument("--topics", nargs="+", required=True)
+    rec.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    rec.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = until Ctrl-C")
+    ev = subs.add_parser("eval", help="run drm_node on a bag and score its skeletons")
+    ev.add_argument("--bag", required=True)
+    ev.add_argument("--json", default=None, help="write the full report here")
+    ev.add_argument("--rate", type=float, default=0.0,
+                    help="0 = lockstep (every frame scored); >0 = real-time replay at this speed (drops count)")
+    ev.add_argument("--param", action="append", default=[], metavar="NAME:=VALUE",
+                    help="extra drm_node parameter, e.g. --param score_threshold:=0.4")
+
+
+def run(args) -> int:
+    if args.action == "replay":
+        from drm_ros.ros.bag_replay import replay
+
+        return replay(args.bag, args.rate, args.topics, args.loop, args.wait_subscribers)
+    if args.action == "record":
+        from drm_ros.ros.bag_record import record
+
+        return record(args.out, args.topics, args.storage, args.duration)
+    from drm_ros.ros.bag_eval import run as run_eval
+
+    params = dict(p.split(":=", 1) for p in args.param)
+    return run_eval(args.bag, args.json, args.rate, params)

@@ -1,0 +1,180 @@
+"""`drm bag eval`: the live node on a bag, scored.
+
+Same code path as on a robot: drm_node runs as its own process (the `drm_node` executable),
+the bag is published through DDS (raw CDR + /clock, use_sim_time on), the node's skeletons are
+collected here, then scored (drm_ros.bags.evaluate).
+
+Pacing: `rate=0` (default) is lockstep: each image goes out once the node answered the
+previous one (or `frame_timeout` passed), so every frame is scored and the numbers do not
+depend on machine load. `rate>0` replays with the recorded timing scaled by `rate`: the node
+then drops stale frames exactly as it would live, and those frames count as misses.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+
+from drm_ros.bags.evaluate import GT_TOPIC, IMAGE_TYPES, bag_topics, json_safe, read_cameras, read_ground_truth, score
+from drm_ros.bags.messages import poseset_from_skeletons
+from drm_ros.bags.typestore import typestore
+from drm_ros.msg import Skeleton3DArray
+from drm_ros.ros.bag_replay import BagPlayer, read_bag
+
+REPO_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "drm_node"
+NAMESPACE = "/drm_eval"
+
+
+def node_command(image_topic: str, image_type: str, info_topic: str, params: dict | None = None) -> list[str]:
+    """The drm_node process, remapped onto the bag's topics (the installed executable when
+    there is one, else the module: both run drm_ros.ros.node:main)."""
+    exe = [sys.executable, str(REPO_SCRIPTS)] if REPO_SCRIPTS.is_file() else [sys.executable, "-m", "drm_ros.ros.node"]
+    compressed = image_type == "sensor_msgs/msg/CompressedImage"
+    args = ["--ros-args", "-r", f"__ns:={NAMESPACE}", "-r", f"camera_info:={info_topic}",
+            "-r", f"{'image/compressed' if compressed else 'image'}:={image_topic}",
+            "-p", f"image_transport:={'compressed' if compressed else 'raw'}",
+            "-p", "image_qos:=reliable", "-p", "use_sim_time:=true"]
+    for key, value in (params or {}).items():
+        args += ["-p", f"{key}:={value}"]
+    return exe + args
+
+
+class _Outputs:
+    def __init__(self):
+        self.by_stamp: dict[int, object] = {}
+        self.arrival: dict[int, float] = {}
+        self.cond = threading.Condition()
+
+    def on_msg(self, msg) -> None:
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        with self.cond:
+            self.by_stamp[stamp] = msg
+            self.arrival[stamp] = time.monotonic()
+            self.cond.notify_all()
+
+    def wait_for(self, stamp: int, timeout: float) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: stamp in self.by_stamp, timeout)
+
+
+def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0, node_params: dict | None = None,
+                 startup_timeout: float = 60.0, log=print) -> dict:
+    bag = Path(bag)
+    topics = bag_topics(bag)
+    image_topic = next((t for t, ty in topics.items() if ty in IMAGE_TYPES), None)
+    info_topic = next((t for t, ty in topics.items() if ty == "sensor_msgs/msg/CameraInfo"), None)
+    if image_topic is None or info_topic is None:
+        raise ValueError(f"{bag}: needs an image topic and a camera_info topic, has {sorted(topics)}")
+    messages = read_bag(bag, [image_topic, info_topic])
+    store = typestore()
+    image_stamps = {}  # index in messages -> header stamp
+    for i, m in enumerate(messages):
+        if m.topic == image_topic:
+            h = store.deserialize_cdr(m.raw, m.msgtype).header
+            image_stamps[i] = h.stamp.sec * 1_000_000_000 + h.stamp.nanosec
+    frame_stamps = list(image_stamps.values())
+
+    env = dict(os.environ)
+    cmd = node_command(image_topic, topics[image_topic], info_topic, node_params)
+    node_proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    node_log: list[str] = []
+    reader = threading.Thread(target=lambda: node_log.extend(node_proc.stdout), daemon=True)
+    reader.start()
+
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    executor = SingleThreadedExecutor(context=ctx)
+    node = rclpy.create_node("drm_bag_eval", context=ctx)
+    outputs = _Outputs()
+    node.create_subscription(Skeleton3DArray, f"{NAMESPACE}/skeletons", outputs.on_msg, 100)
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    sent_at: dict[int, float] = {}
+    t_start = time.monotonic()
+    elapsed = 0.0
+    try:
+        player = BagPlayer(node, messages)
+        if not player.wait_for_subscribers([image_topic, info_topic], startup_timeout):
+            raise RuntimeError("drm_node did not subscribe in time; its log:\n" + "".join(node_log))
+        t_start = time.monotonic()  # throughput from the first frame on, not node start-up
+        last_info = None
+        if rate > 0:
+            def mark(m):
+                if m.topic == image_topic:
+                    sent_at[_stamp_of(store, m)] = time.monotonic()
+            player.play(rate, before=mark)
+            if frame_stamps:  # the node may still be working on the last frame
+                outputs.wait_for(frame_stamps[-1], frame_timeout)
+        else:
+            for i, m in enumerate(messages):
+                if m.topic == info_topic:
+                    last_info = m
+                    player.publish(m)
+                    continue
+                stamp = image_stamps[i]
+                for attempt in range(5):
+                    sent_at[stamp] = time.monotonic()
+                    player.publish(m)
+                    if outputs.wait_for(stamp, frame_timeout if outputs.by_stamp else 3.0):
+                        break
+                    if outputs.by_stamp:
+                        break  # a miss after the node has started answering: scored as a miss
+                    # Nothing answered yet: the first image can overtake its camera_info across
+                    # topics; send the pair again.
+                    if last_info is not None:
+                        player.publish(last_info)
+        elapsed = time.monotonic() - t_start
+    finally:
+        node_proc.send_signal(signal.SIGINT)
+        try:
+            node_proc.wait(20)
+        except subprocess.TimeoutExpired:
+            node_proc.kill()
+            node_proc.wait()
+        reader.join(timeout=5)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown(context=ctx)
+        spinner.join(timeout=5)
+
+    predictions = {s: poseset_from_skeletons(msg) for s, msg in outputs.by_stamp.items()}
+    gt = read_ground_truth(bag) if GT_TOPIC in topics else None
+    cameras = read_cameras(bag, info_topic)
+    report = score(frame_stamps, predictions, gt, cameras)
+    latencies = sorted(outputs.arrival[s] - sent_at[s] for s in outputs.arrival if s in sent_at)
+    report["bag"] = str(bag)
+    report["mode"] = "lockstep" if rate <= 0 else f"rate {rate}"
+    report["timing"] = {
+        "wall_s": elapsed,
+        "output_fps": len(predictions) / elapsed if elapsed > 0 else None,
+        "latency_median_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
+        "latency_max_ms": 1000 * latencies[-1] if latencies else None,
+    }
+    report["node_exit_code"] = node_proc.returncode
+    report["node_log"] = "".join(node_log)[-4000:]
+    report["_predictions"] = [predictions.get(s) for s in frame_stamps]  # for the demo's pictures
+    return report
+
+
+def _stamp_of(store, m) -> int:
+    h = store.deserialize_cdr(m.raw, m.msgtype).header
+    return h.stamp.sec * 1_000_000_000 + h.stamp.nanosec
+
+
+def run(bag: str | Path, json_out: str | Path | None = None, rate: float = 0.0, node_params: dict | None = None) -> int:
+    report = evaluate_bag(bag, rate, node_params=node_params)
+    report.pop("_predictions")
+    printable = {k: v for k, v in report.items() if k != "node_log"}
+    print(json.dumps(json_safe(printable), indent=2))
+    if json_out:
+        Path(json_out).write_text(json.dumps(json_safe(report), indent=2))
+    return 0 if report["frames_with_output"] > 0 else 1

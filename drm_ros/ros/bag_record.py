@@ -1,0 +1,108 @@
+"""Record topics to a rosbag2 (mcap or sqlite3) without rosbag2_py: raw (serialized)
+subscriptions written straight into a rosbags writer, so nothing is deserialized."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosbags.rosbag2 import StoragePlugin, Writer
+
+from drm_ros.bags.typestore import typestore
+from drm_ros.ros.bag_replay import message_class
+
+
+class RawRecorder:
+    """Subscribes (raw) to topics on `node` and writes every message with its receive time."""
+
+    def __init__(self, node: Node, out: str | Path, storage: str = "mcap"):
+        out = Path(out)
+        if out.exists():
+            raise FileExistsError(f"{out} already exists (rosbag2 writes a new directory)")
+        plugin = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}.get(storage)
+        if plugin is None:
+            raise ValueError(f"unknown storage '{storage}' (mcap or sqlite3)")
+        self.node = node
+        self.path = out
+        self._writer = Writer(out, version=8, storage_plugin=plugin)
+        self._writer.open()
+        self._lock = threading.Lock()
+        self._conns = {}
+        self._subs = []
+        self.counts: dict[str, int] = {}
+
+    def add_topic(self, topic: str, msgtype: str | None = None, timeout: float = 10.0) -> str:
+        """Subscribe to `topic`; its type is discovered from the graph unless given."""
+        topic = self.node.resolve_topic_name(topic)
+        deadline = time.monotonic() + timeout
+        while msgtype is None:
+            types = dict(self.node.get_topic_names_and_types())
+            if topic in types:
+                msgtype = types[topic][0]
+            elif time.monotonic() > deadline:
+                raise TimeoutError(f"topic {topic} did not appear within {timeout:.0f} s (pass its type?)")
+            else:
+                time.sleep(0.02)
+        # Best effort only if some publisher is best effort (a reliable reader would not match it).
+        best_effort = any(i.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT
+                          for i in self.node.get_publishers_info_by_topic(topic))
+        qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT if best_effort
+                         else ReliabilityPolicy.RELIABLE)
+        with self._lock:
+            self._conns[topic] = self._writer.add_connection(topic, msgtype, typestore=typestore())
+            self.counts[topic] = 0
+        self._subs.append(self.node.create_subscription(
+            message_class(msgtype), topic, lambda raw, t=topic: self._on_raw(t, raw), qos, raw=True))
+        return topic
+
+    def _on_raw(self, topic: str, raw: bytes) -> None:
+        stamp = self.node.get_clock().now().nanoseconds
+        with self._lock:
+            if self._writer is not None:
+                self._writer.write(self._conns[topic], stamp, bytes(raw))
+                self.counts[topic] += 1
+
+    def close(self) -> None:
+        for sub in self._subs:
+            self.node.destroy_subscription(sub)
+        self._subs = []
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+
+def record(out: str | Path, topics: list[str], storage: str = "mcap", duration: float = 0.0) -> int:
+    """`drm bag record`: record until Ctrl-C (or `duration` seconds)."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+    rclpy.init()
+    node = rclpy.create_node("drm_bag_record")
+    recorder = None
+    try:
+        recorder = RawRecorder(node, out, storage)
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        for topic in topics:
+            # Spin while waiting so discovery proceeds.
+            executor.spin_once(timeout_sec=0.05)
+            recorder.add_topic(topic)
+        print(f"recording {', '.join(recorder.counts)} to {out} ({storage}); Ctrl-C to stop")
+        end = time.monotonic() + duration if duration > 0 else float("inf")
+        while rclpy.ok() and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.1)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (TimeoutError, FileExistsError, ValueError, LookupError) as exc:
+        print(f"drm bag record: {exc}")
+        return 1
+    finally:
+        if recorder is not None:
+            recorder.close()
+            print("recorded " + ", ".join(f"{t}: {n}" for t, n in recorder.counts.items()))
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
