@@ -63,8 +63,8 @@ def ground_scene(rng, h: int, w: int, K: np.ndarray, R: np.ndarray, C: np.ndarra
     # fog = exp(-distance / fog range); distance ~ height / -dz; above the horizon fog = 0 (sky)
     fog = np.exp(-np.float32(1.0) / np.maximum(neg_dz * fog_dist, np.float32(1e-6)))[..., None]
     sky = _sky(rng, h, w)
-    haze = sky.mean(axis=(0, 1)) if rng.random() < 0.5 else sky
-    return haze + (ground - haze) * fog
+    haze = sky[: max(1, h // 3)].mean(axis=(0, 1))  # fog takes the sky's colour, not its walls
+    return np.where(neg_dz[..., None] > 0, haze + (ground - haze) * fog, sky)
 
 
 def image_pattern(rng, h: int, w: int) -> np.ndarray:

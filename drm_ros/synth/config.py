@@ -3,13 +3,14 @@ installed with the package), overridden key by key by a user file."""
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 
 import yaml
 
 _HERE = Path(__file__).resolve()
-DEFAULT_CANDIDATES = (_HERE.parents[2] / "config" / "synth" / "default.yaml",
-                      _HERE.parent / "assets" / "default.yaml")
+DEFAULT_CANDIDATES = (_HERE.parents[2] / "config" / "synth" / "default.yaml",  # source checkout
+                      Path(sys.prefix) / "share" / "drm_ros" / "config" / "synth" / "default.yaml")  # CMake install
 
 
 class ConfigError(ValueError):
