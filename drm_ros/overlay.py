@@ -69,3 +69,51 @@ def contact_sheet(images: list[np.ndarray], columns: int = 5, tile_width: int = 
         tiles.append(np.zeros_like(tiles[0]))
     rows = [np.concatenate(tiles[r: r + columns], axis=1) for r in range(0, len(tiles), columns)]
     return np.concatenate(rows, axis=0)
+
+
+def skeleton_views(frames: list[PoseSet], size: int = 480, every: int = 5, min_joint_score: float = 0.2) -> np.ndarray:
+    """Top view (x right, z = depth up the picture) and side view (z right, height up) of the
+    skeletons in the camera frame, side by side, 1 m grid: root trajectories of all frames per
+    id, full skeletons of every `every`-th frame. Plain cv2 (no plotting library needed)."""
+    pts = [p.joints3d[i][p.joint_scores[i] >= min_joint_score] for p in frames for i in range(len(p))]
+    pts = np.concatenate(pts) if pts else np.zeros((0, 3))
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    lo = np.minimum(pts.min(axis=0), [-1, -1, 0]) if len(pts) else np.array([-3.0, -2.0, 0.0])
+    hi = np.maximum(pts.max(axis=0), [1, 1, 3]) if len(pts) else np.array([3.0, 2.0, 8.0])
+    panels = []
+    # (horizontal axis, vertical axis, vertical sign, title); image v grows downwards.
+    for ax_h, ax_v, sign, title in ((0, 2, -1, "top view: x right, z (depth) up"),
+                                    (2, 1, 1, "side view: z (depth) right, height up")):
+        img = np.full((size, size, 3), 255, np.uint8)
+        span = max(hi[ax_h] - lo[ax_h], hi[ax_v] - lo[ax_v]) * 1.1 + 1e-6
+        c_h, c_v = (hi[ax_h] + lo[ax_h]) / 2, (hi[ax_v] + lo[ax_v]) / 2
+        s = (size - 40) / span
+
+        def to_px(p, ax_h=ax_h, ax_v=ax_v, sign=sign, s=s, c_h=c_h, c_v=c_v):
+            u = size / 2 + (p[..., ax_h] - c_h) * s
+            v = size / 2 + 10 + (p[..., ax_v] - c_v) * s * (1 if sign > 0 else -1)
+            return np.stack([u, v], axis=-1)
+
+        for g in range(int(np.floor(lo.min())) - 1, int(np.ceil(hi.max())) + 2):
+            for axis, horizontal in ((ax_h, False), (ax_v, True)):
+                p = np.zeros(3)
+                p[axis] = g
+                q = to_px(p)
+                if horizontal:
+                    cv2.line(img, (0, int(q[1])), (size, int(q[1])), (225, 225, 225), 1)
+                else:
+                    cv2.line(img, (int(q[0]), 0), (int(q[0]), size), (225, 225, 225), 1)
+        cam = to_px(np.zeros(3))
+        cv2.drawMarker(img, _pt(cam), (0, 0, 0), cv2.MARKER_TRIANGLE_UP, 12, 2)
+        for k, poses in enumerate(frames):
+            for i in range(len(poses)):
+                color = _rgb255(int(poses.ids[i]))
+                cv2.circle(img, _pt(to_px(poses.roots[i])), 2, color, -1)
+                if k % every == 0:
+                    uv, ok = to_px(poses.joints3d[i]), poses.joint_scores[i] >= min_joint_score
+                    for a, b in BONES:
+                        if ok[a] and ok[b] and np.all(np.isfinite(uv[[a, b]])):
+                            cv2.line(img, _pt(uv[a]), _pt(uv[b]), color, 1, cv2.LINE_AA)
+        cv2.putText(img, title + "  (grid 1 m)", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+        panels.append(img)
+    return np.concatenate(panels, axis=1)

@@ -15,7 +15,10 @@ from drm_ros.ros.bag_replay import message_class
 
 
 class RawRecorder:
-    """Subscribes (raw) to topics on `node` and writes every message with its receive time."""
+    """Subscribes (raw) to topics on `node` and writes every message with its receive time.
+
+    Callbacks only queue (topic, time, bytes); `flush()` writes them and must be called from the
+    thread that created the recorder (the sqlite3 storage refuses use from another thread)."""
 
     def __init__(self, node: Node, out: str | Path, storage: str = "mcap"):
         out = Path(out)
@@ -31,6 +34,7 @@ class RawRecorder:
         self._lock = threading.Lock()
         self._conns = {}
         self._subs = []
+        self._pending: list[tuple[str, int, bytes]] = []
         self.counts: dict[str, int] = {}
 
     def add_topic(self, topic: str, msgtype: str | None = None, timeout: float = 10.0) -> str:
@@ -60,18 +64,23 @@ class RawRecorder:
     def _on_raw(self, topic: str, raw: bytes) -> None:
         stamp = self.node.get_clock().now().nanoseconds
         with self._lock:
-            if self._writer is not None:
-                self._writer.write(self._conns[topic], stamp, bytes(raw))
-                self.counts[topic] += 1
+            self._pending.append((topic, stamp, bytes(raw)))
+            self.counts[topic] += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for topic, stamp, raw in pending:
+            self._writer.write(self._conns[topic], stamp, raw)
 
     def close(self) -> None:
         for sub in self._subs:
             self.node.destroy_subscription(sub)
         self._subs = []
-        with self._lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+        if self._writer is not None:
+            self.flush()
+            self._writer.close()
+            self._writer = None
 
 
 def record(out: str | Path, topics: list[str], storage: str = "mcap", duration: float = 0.0) -> int:
@@ -94,6 +103,7 @@ def record(out: str | Path, topics: list[str], storage: str = "mcap", duration: 
         end = time.monotonic() + duration if duration > 0 else float("inf")
         while rclpy.ok() and time.monotonic() < end:
             executor.spin_once(timeout_sec=0.1)
+            recorder.flush()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (TimeoutError, FileExistsError, ValueError, LookupError) as exc:
