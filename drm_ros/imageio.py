@@ -11,3 +11,11 @@ def read_rgb(path) -> np.ndarray:
     if bgr is None:
         raise FileNotFoundError(f"cannot read image {path} (missing or not an image)")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """JPEG/PNG bytes -> uint8 RGB; one clear error for corrupt data."""
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("cannot decode compressed image data (corrupt or unsupported format)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -1,0 +1,27 @@
+"""`drm bench {model,scaling,bound,node}`: benchmark scripts printing medians, spreads and ratios."""
+from __future__ import annotations
+
+import importlib
+
+KINDS = {
+    "model": "forward/decode ms and FLOPs of the default model at several input sizes",
+    "scaling": "DRM vs a top-down baseline on scenes with 1, 5, 10, 20 people",
+    "bound": "FLOPs vs this CPU's measured peak, profiler cost centres, cheap wins",
+    "node": "the running node over real DDS: sustained rate, latency p50/p95, drops",
+}
+
+
+def configure(parser):
+    parser.add_argument("kind", choices=sorted(KINDS), help="; ".join(f"{k}: {v}" for k, v in KINDS.items()))
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed runs per measurement")
+    parser.add_argument("--duration", type=float, default=30.0, help="node: seconds per configuration")
+
+
+def run(args) -> int:
+    module = importlib.import_module(f"drm_ros.bench.{args.kind}")
+    kwargs = {"threads": args.threads, "repeats": args.repeats}
+    if args.kind == "node":
+        kwargs = {"threads": args.threads, "duration": args.duration}
+    module.run(**kwargs)
+    return 0

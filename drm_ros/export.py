@@ -1,0 +1,29 @@
+"""TorchScript export of the inference path (network + 2D decode + depth read-out) for a fixed
+input size. The traced module maps (1, 3, H, W) float RGB 0..255 to
+(score, joints, joint_score, log_depth, dz) exactly like `DRMNet.forward`; lifting to 3D with the
+camera stays in Python (`codec.lift_to_3d`), since it needs the per-frame CameraInfo."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+
+from drm_ros.network import DRMNet
+
+
+def trace(net: DRMNet, input_size: tuple[int, int]) -> torch.jit.ScriptModule:
+    w, h = input_size
+    example = torch.rand(1, 3, h, w) * 255
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        # the decode's shape arithmetic (top-K size, kernel width) is constant for a fixed input
+        # size, which is exactly what tracing at that size records
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(net.eval(), example, check_trace=False)
+        return torch.jit.freeze(traced)
+
+
+def export(net: DRMNet, input_size: tuple[int, int], out: str | Path) -> Path:
+    out = Path(out)
+    trace(net, input_size).save(str(out))
+    return out
