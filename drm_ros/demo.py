@@ -52,7 +52,7 @@ def synth_bag(out_dir: Path, num: int) -> list[Path]:
     from drm_ros.synth.generate import generate
 
     cfg = load_config(share_dir() / "config" / "synth" / "sequence.yaml")
-    generate(out_dir / "synth_dataset", num, seed=7, cfg=cfg, bag=out_dir / "synth_bag", workers=1, log=None)
+    generate(out_dir / "synth_dataset", num, seed=7, cfg=cfg, bag=out_dir / "synth_bag", workers=0, log=None)
     return sorted((out_dir / "synth_dataset" / "images").glob("*.jpg"))
 
 

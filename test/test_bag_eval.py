@@ -21,7 +21,7 @@ def synth_bag(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("synth")
     cfg = load_config(REPO / "config" / "synth" / "sequence.yaml")
-    generate(out / "ds", 6, seed=3, cfg=cfg, bag=out / "bag", workers=1, log=None)
+    generate(out / "ds", 6, seed=3, cfg=cfg, bag=out / "bag", workers=0, log=None)  # in-process: no fork after rclpy threads
     return out / "bag"
 
 
