@@ -23,18 +23,30 @@ class BagWriter:
         self._connections = {}
         self._store = typestore()
 
-    def __enter__(self) -> "BagWriter":
+    def open(self) -> "BagWriter":
         self._writer.open()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def close(self) -> None:
         self._writer.close()
 
+    def __enter__(self) -> "BagWriter":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def add_topic(self, topic: str, msgtype: str) -> None:
+        if topic not in self._connections:
+            self._connections[topic] = self._writer.add_connection(topic, msgtype, typestore=self._store)
+
     def write(self, topic: str, msg, timestamp_ns: int) -> None:
-        conn = self._connections.get(topic)
-        if conn is None:
-            conn = self._connections[topic] = self._writer.add_connection(topic, msg.__msgtype__, typestore=self._store)
-        self._writer.write(conn, int(timestamp_ns), self._store.serialize_cdr(msg, msg.__msgtype__))
+        self.add_topic(topic, msg.__msgtype__)
+        self.write_raw(topic, self._store.serialize_cdr(msg, msg.__msgtype__), timestamp_ns)
+
+    def write_raw(self, topic: str, cdr: bytes, timestamp_ns: int) -> None:
+        """Already serialised CDR (as received by a raw subscription) on a topic added before."""
+        self._writer.write(self._connections[topic], int(timestamp_ns), cdr)
 
 
 def read_messages(path: str | Path, topics: list[str] | None = None):

@@ -8,9 +8,7 @@ from pathlib import Path
 
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rosbags.rosbag2 import StoragePlugin, Writer
-
-from drm_ros.bags.typestore import typestore
+from drm_ros.bags.io import BagWriter
 from drm_ros.ros.bag_replay import message_class
 
 
@@ -21,18 +19,10 @@ class RawRecorder:
     thread that created the recorder (the sqlite3 storage refuses use from another thread)."""
 
     def __init__(self, node: Node, out: str | Path, storage: str = "mcap"):
-        out = Path(out)
-        if out.exists():
-            raise FileExistsError(f"{out} already exists (rosbag2 writes a new directory)")
-        plugin = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}.get(storage)
-        if plugin is None:
-            raise ValueError(f"unknown storage '{storage}' (mcap or sqlite3)")
         self.node = node
-        self.path = out
-        self._writer = Writer(out, version=8, storage_plugin=plugin)
-        self._writer.open()
+        self.path = Path(out)
+        self._writer = BagWriter(self.path, storage).open()
         self._lock = threading.Lock()
-        self._conns = {}
         self._subs = []
         self._pending: list[tuple[str, int, bytes]] = []
         self.counts: dict[str, int] = {}
@@ -55,7 +45,7 @@ class RawRecorder:
         qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT if best_effort
                          else ReliabilityPolicy.RELIABLE)
         with self._lock:
-            self._conns[topic] = self._writer.add_connection(topic, msgtype, typestore=typestore())
+            self._writer.add_topic(topic, msgtype)
             self.counts[topic] = 0
         self._subs.append(self.node.create_subscription(
             message_class(msgtype), topic, lambda raw, t=topic: self._on_raw(t, raw), qos, raw=True))
@@ -71,7 +61,7 @@ class RawRecorder:
         with self._lock:
             pending, self._pending = self._pending, []
         for topic, stamp, raw in pending:
-            self._writer.write(self._conns[topic], stamp, raw)
+            self._writer.write_raw(topic, raw, stamp)
 
     def close(self) -> None:
         for sub in self._subs:
