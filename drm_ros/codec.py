@@ -186,10 +186,11 @@ def poses_at(cells: torch.Tensor, kpt_regress: torch.Tensor, kpt_heatmap: torch.
     # Refinement: per joint, the heatmap cell that is both hot and close to the regressed position,
     # plus that cell's sub-cell offset. The closeness kernel exp(-d^2 / (0.3 min(H, W))) (d in
     # cells from the cell index to the regressed joint) is the one MoveNet's own graph uses.
-    ys = torch.arange(h, dtype=kpt_heatmap.dtype).view(1, 1, 1, h, 1)
-    xs = torch.arange(w, dtype=kpt_heatmap.dtype).view(1, 1, 1, 1, w)
-    d2 = (xs - regressed[..., 0, None, None]) ** 2 + (ys - regressed[..., 1, None, None]) ** 2
-    best = (kpt_heatmap[:, None] * torch.exp(-d2 / (0.3 * min(h, w)))).flatten(3).argmax(-1)  # (B, N, J)
+    # The kernel is separable: exp(-dx^2/s) * exp(-dy^2/s), so only H + W exponentials per joint.
+    s = 0.3 * min(h, w)
+    ky = torch.exp(-(torch.arange(h, dtype=kpt_heatmap.dtype) - regressed[..., 1, None]) ** 2 / s)  # (B, N, J, H)
+    kx = torch.exp(-(torch.arange(w, dtype=kpt_heatmap.dtype) - regressed[..., 0, None]) ** 2 / s)  # (B, N, J, W)
+    best = (kpt_heatmap[:, None] * ky[..., :, None] * kx[..., None, :]).flatten(3).argmax(-1)  # (B, N, J)
     best_xy = torch.stack([best % w, best // w], dim=-1)
     flat = best_xy.reshape(b, n * J2D, 2)
     eye = torch.arange(J2D)

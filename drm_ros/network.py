@@ -30,6 +30,8 @@ from drm_ros.pdqm import PDQM, sample_at
 # Prior of log(Z_root / f_net): a person 6 m away seen with a 600 px focal length. Added to the
 # head's output so training starts near plausible depths instead of at Z = f_net.
 LOG_DEPTH_PRIOR = -4.6
+# MoveNet's box heads are not used by DRM (boxes come from the joints): not computed.
+HEADS_USED = ("center", "kpt_heatmap", "kpt_regress", "kpt_offset")
 
 
 @dataclass
@@ -102,7 +104,7 @@ class DRMNet(nn.Module):
     def maps(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """Dense outputs: backbone features, 2D head logits, kpt_regress hidden features."""
         features = self.backbone(image)
-        out = self.heads(features, return_hidden=True)
+        out = self.heads(features, return_hidden=True, names=HEADS_USED)
         out["features"] = features
         return out
 

@@ -241,9 +241,13 @@ class MoveNetHeads(nn.Module):
         super().__init__()
         self.heads = nn.ModuleDict({name: Head(in_channels, ch) for name, ch in HEAD_CHANNELS.items()})
 
-    def forward(self, features: torch.Tensor, return_hidden: bool = False) -> dict[str, torch.Tensor]:
+    def forward(self, features: torch.Tensor, return_hidden: bool = False,
+                names: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
+        """`names` limits the heads computed (inference skips the box heads it never reads)."""
         out: dict[str, torch.Tensor] = {}
         for name, head in self.heads.items():
+            if names is not None and name not in names:
+                continue
             y, hidden = head(features)
             out[name] = y
             if return_hidden and name == "kpt_regress":

@@ -27,7 +27,7 @@ def summary(ms: np.ndarray) -> str:
 
 def count_flops(fn) -> int:
     """FLOPs (multiply-add = 2) of one call, by torch's flop counter (convs, matmuls)."""
-    with FlopCounterMode(display=False) as counter:
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         fn()
     return int(counter.get_total_flops())
 
