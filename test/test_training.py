@@ -59,3 +59,19 @@ def test_corrupt_model_file_gives_one_clear_error(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really a model")
     with pytest.raises(ModelError, match="cannot read model file"):
         load_model(bad)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("freeze_2d", [False, True])
+def test_ddp_under_torchrun(tmp_path, tiny_dataset, freeze_2d):
+    """Two CPU ranks (gloo) under torchrun, full-image and cached modes; rank 0 writes the model."""
+    import subprocess
+    import sys
+
+    cfg = _config(tmp_path, tiny_dataset, freeze_2d=freeze_2d, batch_size=2, threads=1)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(29500 + int(freeze_2d)), "-m", "drm_ros", "train", "--config", str(cfg)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    net, info = load_model(tmp_path / "run" / "model.pt")
+    assert info["meta"]["config"]["freeze_2d"] == freeze_2d
