@@ -18,8 +18,13 @@ def configure(parser):
     parser.add_argument("--duration", type=float, default=30.0, help="node: seconds per configuration")
 
 
+# the node benchmark starts rclpy, so it lives in the ROS edge
+MODULES = {"model": "drm_ros.bench.model", "scaling": "drm_ros.bench.scaling", "bound": "drm_ros.bench.bound",
+           "node": "drm_ros.ros.bench_node"}
+
+
 def run(args) -> int:
-    module = importlib.import_module(f"drm_ros.bench.{args.kind}")
+    module = importlib.import_module(MODULES[args.kind])
     kwargs = {"threads": args.threads, "repeats": args.repeats}
     if args.kind == "node":
         kwargs = {"threads": args.threads, "duration": args.duration}
