@@ -24,13 +24,12 @@ Image paths: `image_root / file_name`; image_root defaults to the first of
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from drm_ros.camera import Camera
-from drm_ros.data.load import find_image_root, read_json, xywh_to_box
+from drm_ros.data.load import annotations_by_image, find_image_root, read_json, xywh_to_box
 from drm_ros.data.sample import Sample
 from drm_ros.skeleton import LEFT_HIP, NUM_COCO_JOINTS, NUM_JOINTS, RIGHT_HIP, ROOT
 
@@ -59,12 +58,7 @@ def person_arrays(keypoints) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def load_coco(json_path: str | Path, image_root: str | Path | None = None, data: dict | None = None) -> list[Sample]:
     json_path = Path(json_path)
     data = read_json(json_path) if data is None else data
-    images = {img["id"]: img for img in data["images"]}
-    per_image = defaultdict(list)
-    for ann in data["annotations"]:
-        if ann.get("image_id") not in images:
-            raise ValueError(f"{json_path}: annotation {ann.get('id')} refers to unknown image {ann.get('image_id')}")
-        per_image[ann["image_id"]].append(ann)
+    images, per_image = annotations_by_image(json_path, data)
     if image_root is None and data["images"]:
         split = _split_of(json_path)
         image_root = find_image_root(json_path, data["images"][0]["file_name"],

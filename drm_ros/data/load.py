@@ -80,6 +80,17 @@ def find_image_root(json_path: Path, file_name: str, candidates: tuple[str, ...]
 
 
 # ---------------------------------------------------------------------------------- detection
+def annotations_by_image(json_path, data: dict) -> tuple[dict, dict]:
+    """COCO-style json (COCO, 3DMPPE): images by id, and each image's annotations."""
+    images = {img["id"]: img for img in data["images"]}
+    per_image: dict = {i: [] for i in images}
+    for ann in data["annotations"]:
+        if ann.get("image_id") not in images:
+            raise ValueError(f"{json_path}: annotation {ann.get('id')} refers to unknown image {ann.get('image_id')}")
+        per_image[ann["image_id"]].append(ann)
+    return images, per_image
+
+
 def json_kind(data: object) -> str | None:
     """'mupots', 'coco' or None for a parsed json."""
     if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):

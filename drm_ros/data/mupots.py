@@ -31,13 +31,12 @@ Decisions:
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from drm_ros.camera import Camera
-from drm_ros.data.load import find_image_root, inside_image, read_json, remap, xywh_to_box
+from drm_ros.data.load import annotations_by_image, find_image_root, inside_image, read_json, remap, xywh_to_box
 from drm_ros.data.sample import Sample
 from drm_ros.skeleton import JOINT_INDEX, NUM_JOINTS
 
@@ -79,12 +78,7 @@ def load_mupots(json_path: str | Path, image_root: str | Path | None = None, dat
     MultiPersonTestSet/ subfolder when the images are there (the 3DMPPE MuPoTS layout)."""
     json_path = Path(json_path)
     data = read_json(json_path) if data is None else data
-    images = {img["id"]: img for img in data["images"]}
-    per_image = defaultdict(list)
-    for ann in data["annotations"]:
-        if ann.get("image_id") not in images:
-            raise ValueError(f"{json_path}: annotation {ann.get('id')} refers to unknown image {ann.get('image_id')}")
-        per_image[ann["image_id"]].append(ann)
+    images, per_image = annotations_by_image(json_path, data)
     if image_root is None and data["images"]:
         image_root = find_image_root(json_path, data["images"][0]["file_name"], ("", "MultiPersonTestSet"))
     image_root = Path(image_root) if image_root is not None else json_path.parent
