@@ -76,7 +76,7 @@ PARAMS: tuple[Param, ...] = (
           range=(0, 2048, 32), runtime=True),
     Param("input_height", 0, "Network input height in pixels (multiple of 32); 0 = the model's default.",
           range=(0, 2048, 32), runtime=True),
-    Param("score_threshold", 0.3, "Minimum person confidence to publish a skeleton.", range=(0.0, 1.0, 0.0),
+    Param("score_threshold", 0.2, "Minimum person confidence to publish a skeleton.", range=(0.0, 1.0, 0.0),
           runtime=True),
     Param("max_persons", 20, "At most this many people per image (highest scores kept).", range=(1, 200, 1),
           runtime=True),
