@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 .PHONY: setup test test-all demo clean msgs
 .DEFAULT_GOAL := test
 
-setup: $(STAMPS)/msgs
+setup: $(STAMPS)/msgs $(STAMPS)/tf2_msgs
 
 # 1. the virtualenv with every pinned dependency (ROS 2 Kilted wheels, torch, ...)
 $(STAMPS)/venv: requirements.txt
@@ -43,6 +43,19 @@ $(STAMPS)/msgs: $(STAMPS)/editable $(MSG_INPUTS)
 	@touch $@
 
 msgs: $(STAMPS)/msgs
+
+# 4. tf2_msgs/TFMessage for the node's optional per-person TF frames: no registry here ships
+#    tf2_msgs, so its one-line definition is generated into the venv (a ROS 2 machine has it).
+TF2_INPUTS := $(wildcard tools/ros_msgs/tf2_msgs/msg/*.msg) tools/ros_msgs/tf2_msgs/CMakeLists.txt
+$(STAMPS)/tf2_msgs: $(STAMPS)/venv $(TF2_INPUTS)
+	mkdir -p build/tf2_msgs
+	cd build/tf2_msgs && AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) cmake $(CURDIR)/tools/ros_msgs/tf2_msgs \
+	  -DCMAKE_INSTALL_PREFIX=$(CURDIR)/$(VENV) -DPython3_EXECUTABLE=$(CURDIR)/$(PY) -DBUILD_TESTING=OFF > cmake.log 2>&1 \
+	  || { tail -30 cmake.log; exit 1; }
+	cmake --build build/tf2_msgs -j2 >> build/tf2_msgs/cmake.log 2>&1 || { tail -30 build/tf2_msgs/cmake.log; exit 1; }
+	cmake --install build/tf2_msgs >> build/tf2_msgs/cmake.log 2>&1 || { tail -30 build/tf2_msgs/cmake.log; exit 1; }
+	cd / && $(CURDIR)/$(PY) -c "from tf2_msgs.msg import TFMessage"
+	@touch $@
 
 # Fast tests (slow ones are marked and skipped; `make test-all` runs them too).
 test: setup

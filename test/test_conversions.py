@@ -204,3 +204,18 @@ def test_parameter_table_defaults_valid_and_invalid_values_rejected():
     assert BY_NAME["device"].validate("tpu")
     assert BY_NAME["device"].validate("cuda:1") is None
     assert BY_NAME["max_persons"].validate("3")
+
+
+def test_body_frame_of_a_person_facing_the_camera():
+    """x forward (towards the camera, -z optical), y the person's left (+x optical), z up (-y optical)."""
+    from drm_ros.body_frames import body_rotations
+
+    j = np.zeros((1, 18, 3))
+    j[0, 11], j[0, 12] = [0.1, 0, 5], [-0.1, 0, 5]  # left hip on the image right: facing the camera
+    j[0, 5], j[0, 6] = [0.2, -0.5, 5], [-0.2, -0.5, 5]
+    j[0, 17] = [0, 0, 5]
+    rot, ok = body_rotations(j)
+    assert ok[0] and np.allclose(rot[0], [[0, 1, 0], [0, 0, -1], [-1, 0, 0]], atol=1e-9)
+    j[0, 11] = j[0, 12]  # degenerate hips: identity, flagged
+    rot, ok = body_rotations(j)
+    assert not ok[0] and np.allclose(rot[0], np.eye(3))

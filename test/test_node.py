@@ -293,3 +293,30 @@ def test_two_process_compressed_end_to_end(ros, tmp_path):
     assert len(re.findall(r"7680x4320 = 33177600 pixels, more than max_image_pixels", log)) == 1, log
     assert len(re.findall(r"bad image on /robot/image/compressed", log)) == 3, log
     assert len(re.findall(r"JPEG is truncated", log)) == 1, log
+
+
+def test_per_person_tf_frames(ros):
+    """publish_tf: one '<prefix>body_<id>' transform per published skeleton, same stamp, at the root,
+    with a proper rotation."""
+    from tf2_msgs.msg import TFMessage
+
+    rig = Rig(ros, "cam_tf", publish_tf=True, tf_prefix="cam1/")
+    try:
+        tf = Collector(rig.io, TFMessage, "/tf")
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        out = rig.expect_served(stamp)
+        assert len(out.skeletons) > 0
+        msgs = wait_until(lambda: [m for m in tf.messages if m.transforms and m.transforms[0].header.stamp == stamp],
+                          20, "tf for the frame")
+        frames = {t.child_frame_id: t for t in msgs[0].transforms}
+        for s in out.skeletons:
+            t = frames[f"cam1/body_{s.id}"]
+            assert t.header.frame_id == FRAME_ID
+            assert np.allclose([t.transform.translation.x, t.transform.translation.y, t.transform.translation.z],
+                               [s.root.x, s.root.y, s.root.z], atol=1e-5)
+            q = t.transform.rotation
+            assert abs(q.x**2 + q.y**2 + q.z**2 + q.w**2 - 1) < 1e-5
+    finally:
+        rig.close()

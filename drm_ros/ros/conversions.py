@@ -176,3 +176,23 @@ def poses_to_msg(poses: PoseSet, header):
             id=pid if pid >= 0 else UNTRACKED_ID, score=float(np.clip(poses.scores[i], 0, 1)),
             bbox=np.asarray(poses.boxes[i], dtype=np.float32), root=Point(x=r[0], y=r[1], z=r[2]), joints=joints))
     return out
+
+
+def poses_to_tf(poses: PoseSet, header, prefix: str = ""):
+    """tf2_msgs/TFMessage: a '<prefix>body_<id>' frame per person under the image frame."""
+    from geometry_msgs.msg import TransformStamped
+    from tf2_msgs.msg import TFMessage
+
+    from drm_ros.body_frames import body_frames
+
+    positions, quats, _ = body_frames(poses)
+    out = TFMessage()
+    for i in range(len(poses)):
+        t = TransformStamped()
+        t.header = header
+        t.child_frame_id = f"{prefix}body_{int(poses.ids[i])}"
+        t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = (float(v) for v in positions[i])
+        q = t.transform.rotation
+        q.x, q.y, q.z, q.w = (float(v) for v in quats[i])
+        out.transforms.append(t)
+    return out

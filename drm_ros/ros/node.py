@@ -15,7 +15,8 @@ plain launch files) it configures and activates itself at start-up; with lifecyc
 lifecycle manager drives it: configure loads the model and creates publishers, activate
 subscribes and starts the worker, deactivate/cleanup undo them in reverse.
 
-No TF frames are broadcast: tf2_ros and tf2_msgs are not obtainable here (see README).
+Optional TF (publish_tf): one frame per tracked person, published as tf2_msgs/TFMessage on /tf
+(tf2_ros is not obtainable here, so the node publishes the message itself; any TF listener reads it).
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ from drm_ros.camera import CameraError
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.overlay import draw_poses
 from drm_ros.poses import PoseSet
-from drm_ros.ros.conversions import ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg
+from drm_ros.ros.conversions import (ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg,
+                                     poses_to_tf)
 from drm_ros.ros.diagnostics import PipelineStats
 from drm_ros.ros.mailbox import LatestMailbox
 from drm_ros.ros.markers import poses_to_markers
@@ -128,6 +130,10 @@ class DrmNode(LifecycleNode):
             "debug_image": self.create_publisher(Image, "debug_image", qos_profile_sensor_data),
             "diagnostics": self.create_publisher(DiagnosticArray, "/diagnostics", 10),
         }
+        if self.cfg["publish_tf"]:
+            from tf2_msgs.msg import TFMessage
+
+            self._pubs["tf"] = self.create_publisher(TFMessage, "/tf", 100)
         return SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -270,6 +276,8 @@ class DrmNode(LifecycleNode):
             period = self.stats.frame_period or 0.1
             pubs["markers"].publish(poses_to_markers(poses, header, self.cfg["marker_lifetime_frames"] * period,
                                                      self.cfg["min_joint_score"]))
+        if "tf" in pubs and len(poses):
+            pubs["tf"].publish(poses_to_tf(poses, header, self.cfg["tf_prefix"]))
         if pubs["debug_image"].get_subscription_count() > 0:
             overlay = draw_poses(rgb, poses, self.cfg["min_joint_score"])
             out = Image(header=header, height=overlay.shape[0], width=overlay.shape[1], encoding="rgb8",

@@ -91,6 +91,9 @@ PARAMS: tuple[Param, ...] = (
     Param("max_image_pixels", 3840 * 2160, "Images with more pixels are refused with an error (decode cost and "
           "memory are bounded).", range=(1, 100_000_000, 1), runtime=True),
     Param("publish_markers", True, "Publish visualization_msgs/MarkerArray on 'markers'.", runtime=True),
+    Param("publish_tf", False, "Broadcast one TF frame per tracked person on /tf: '<tf_prefix>body_<id>' under the "
+          "image frame, origin at the pelvis, x forward, y left, z up (REP-103 body axes from the torso)."),
+    Param("tf_prefix", "", "Prefix of the per-person TF frame names (e.g. 'cam1/').", runtime=True),
     Param("marker_lifetime_frames", 3, "Marker lifetime in frame periods (measured input rate).",
           range=(1, 100, 1), runtime=True),
     Param("tracking_gate_m", 0.5, "Largest root (pelvis) displacement in metres between frames for a person to "
