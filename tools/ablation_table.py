@@ -1,3 +1,7 @@
+"""Markdown table of the ablation runs from model/logs/ablation_*/val_metrics.json (model card).
+
+    .venv/bin/python tools/ablation_table.py
+"""
 import json, pathlib
 rows = [("ablation_no_pdqm_l1", "no", "plain L1"), ("ablation_no_pdqm_dapl", "no", "DAPL"),
         ("ablation_pdqm_l1", "yes", "plain L1"), ("ablation_pdqm_dapl", "yes", "DAPL")]
