@@ -14,7 +14,7 @@ from drm_ros.network import DRMNet
 
 def trace(net: DRMNet, input_size: tuple[int, int]) -> torch.jit.ScriptModule:
     w, h = input_size
-    example = torch.rand(1, 3, h, w) * 255
+    example = (torch.rand(1, 3, h, w) * 255).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
         # the decode's shape arithmetic (top-K size, kernel width) is constant for a fixed input
         # size, which is exactly what tracing at that size records

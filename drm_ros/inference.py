@@ -29,21 +29,27 @@ def check_input_size(size) -> tuple[int, int]:
 
 
 class PoseEstimator:
+    """`compiled=True` (default) runs a TorchScript trace of the network in channels_last memory
+    layout, one per (input size, max persons), built on first use: measured 21-28 % faster than
+    eager on this CPU (logs/bench_bound.log; the trace takes ~1 s once per size)."""
+
     def __init__(self, net: DRMNet, input_size: tuple[int, int], score_threshold: float = 0.2,
-                 device: str = "cpu"):
+                 device: str = "cpu", compiled: bool = True):
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.input_size = check_input_size(input_size)
         self.score_threshold = float(score_threshold)
         self.max_persons = net.config.max_persons
+        self.compiled = compiled
+        self._traced: dict[tuple[int, int, int], torch.jit.ScriptModule] = {}
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, input_size=None, device: str = "cpu",
-                  score_threshold: float = 0.2) -> "PoseEstimator":
+                  score_threshold: float = 0.2, compiled: bool = True) -> "PoseEstimator":
         """Load a model file (default: the shipped model); input_size (W, H) defaults to the
         size the model was trained at."""
         net, info = load_model(path or model_path(DEFAULT_MODEL))
-        return cls(net, tuple(input_size or info["input_size"]), score_threshold, device)
+        return cls(net, tuple(input_size or info["input_size"]), score_threshold, device, compiled)
 
     def preprocess(self, image_rgb: np.ndarray, camera: Camera) -> tuple[torch.Tensor, Letterbox]:
         if not isinstance(image_rgb, np.ndarray) or image_rgb.dtype != np.uint8 or image_rgb.ndim != 3 \
@@ -55,14 +61,26 @@ class PoseEstimator:
             raise CameraError(f"camera calibration is for {camera.width}x{camera.height} but the image is {w}x{h}")
         box = Letterbox.fit(w, h, *self.input_size)
         x = torch.from_numpy(box.apply(image_rgb)).to(self.device)
-        return x.permute(2, 0, 1)[None].float(), box
+        # HWC uint8 -> NCHW float viewed channels_last: the layout the convolutions run fastest in
+        return x.permute(2, 0, 1)[None].float().contiguous(memory_format=torch.channels_last), box
+
+    def _network(self):
+        """The callable network for the current input size and max persons."""
+        self.net.config.max_persons = self.max_persons
+        if not self.compiled:
+            return self.net
+        key = (*self.input_size, self.max_persons)
+        if key not in self._traced:
+            from drm_ros.export import trace
+
+            self.net.to(memory_format=torch.channels_last)
+            self._traced[key] = trace(self.net, self.input_size)
+        return self._traced[key]
 
     @torch.inference_mode()
     def estimate(self, image_rgb: np.ndarray, camera: Camera) -> PoseSet:
         x, box = self.preprocess(image_rgb, camera)
-        net = self.net
-        net.config.max_persons = self.max_persons
-        score, joints, joint_score, log_depth, dz = (t[0].cpu().numpy() for t in net(x))
+        score, joints, joint_score, log_depth, dz = (t[0].cpu().numpy() for t in self._network()(x))
         keep = np.flatnonzero(score >= self.score_threshold)
         keep = keep[np.argsort(-score[keep], kind="stable")]
         return lift_to_3d(joints[keep], joint_score[keep], score[keep], log_depth[keep], dz[keep], box, camera)

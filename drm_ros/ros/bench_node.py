@@ -62,7 +62,8 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
     info_pub = node.create_publisher(CameraInfo, "/bench/camera_info", 10)
     executor = SingleThreadedExecutor(context=ctx)
     executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
     msgs = []
     for rgb, cam in frames:
         m = Image(height=rgb.shape[0], width=rgb.shape[1], encoding="rgb8", step=rgb.shape[1] * 3)
@@ -107,6 +108,7 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
         except subprocess.TimeoutExpired:
             proc.kill()
         executor.shutdown()
+        spinner.join(timeout=5)  # a thread still inside spin at interpreter exit aborts the process
         node.destroy_node()
         rclpy.try_shutdown(context=ctx)
     got = [s for s in sent if s in arrivals]
