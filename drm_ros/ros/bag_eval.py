@@ -47,6 +47,24 @@ def node_command(image_topic: str, image_type: str, info_topic: str, params: dic
     return exe + args
 
 
+def start_node(cmd: list[str]) -> tuple[subprocess.Popen, list[str]]:
+    """drm_node as a child process; its output lines collect in the returned list."""
+    proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log: list[str] = []
+    threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
+    return proc, log
+
+
+def stop_node(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGINT (the node finishes its frame and shuts down cleanly), then kill if it hangs."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class _Outputs:
     def __init__(self):
         self.by_stamp: dict[int, object] = {}
@@ -82,12 +100,7 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
             image_stamps[i] = h.stamp.sec * 1_000_000_000 + h.stamp.nanosec
     frame_stamps = list(image_stamps.values())
 
-    env = dict(os.environ)
-    cmd = node_command(image_topic, topics[image_topic], info_topic, node_params)
-    node_proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    node_log: list[str] = []
-    reader = threading.Thread(target=lambda: node_log.extend(node_proc.stdout), daemon=True)
-    reader.start()
+    node_proc, node_log = start_node(node_command(image_topic, topics[image_topic], info_topic, node_params))
 
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
@@ -134,13 +147,7 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
                         player.publish(last_info)
         elapsed = time.monotonic() - t_start
     finally:
-        node_proc.send_signal(signal.SIGINT)
-        try:
-            node_proc.wait(20)
-        except subprocess.TimeoutExpired:
-            node_proc.kill()
-            node_proc.wait()
-        reader.join(timeout=5)
+        stop_node(node_proc)
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown(context=ctx)

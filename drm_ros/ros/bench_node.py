@@ -6,8 +6,6 @@ configuration and each offered input size. Run through tools/loopback (make/CI d
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import threading
 import time
 
@@ -42,15 +40,13 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
     from sensor_msgs.msg import CameraInfo, Image
 
     from drm_ros.msg import Skeleton3DArray
-    from drm_ros.ros.bag_eval import NAMESPACE, node_command
+    from drm_ros.ros.bag_eval import NAMESPACE, node_command, start_node, stop_node
 
     params = {"use_sim_time": "false", "image_qos": "sensor_data", "num_threads": threads, "publish_markers": "true"}
     if size:
         params.update(input_width=size[0], input_height=size[1])
     cmd = node_command("/bench/image_raw", "sensor_msgs/msg/Image", "/bench/camera_info", params)
-    proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    log: list[str] = []
-    threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
+    proc, log = start_node(cmd)
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
     node = rclpy.create_node("drm_bench", context=ctx)
@@ -102,11 +98,7 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
             time.sleep(max(0.0, t0 + k / RATE_HZ - time.perf_counter()))
         time.sleep(1.0)  # let the last frame finish
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_node(proc)
         executor.shutdown()
         spinner.join(timeout=5)  # a thread still inside spin at interpreter exit aborts the process
         node.destroy_node()
