@@ -105,7 +105,8 @@ def load_or_build(net: DRMNet, samples, paths: list[str], input_size, cache_dir:
     log(f"feature cache: building {path} ({len(samples)} images)")
     cache = build_cache(net, samples, input_size, min_iou, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(cache, path)
+    torch.save(cache, path.with_suffix(".tmp"))
+    path.with_suffix(".tmp").replace(path)  # never a half-written cache for the next run to load
     s = cache["stats"]
     log(f"feature cache: {s['persons_seen']}/{s['persons_3d']} labelled people seen by the 2D branch "
         f"({100 * s['persons_seen'] / max(1, s['persons_3d']):.1f} %)")

@@ -78,6 +78,7 @@ def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
         ids = torch.as_tensor(np.sort(image_ids[s : s + batch_size]))
         people = person_batches(cache, ids.numpy())
         if len(people) == 0:
+            yield None  # still a step: every DDP rank must take the same number of steps
             continue
         slot = torch.searchsorted(ids, img_of[people])
         counts = torch.bincount(slot, minlength=len(ids))
@@ -125,8 +126,15 @@ def train(cfg: TrainConfig) -> Path:
     samples = [s for path in cfg.train_data for s in load_any(path)]
     log(f"{len(samples)} training images, {sum(s.num_persons for s in samples)} people")
     if cfg.freeze_2d:
-        cache = load_or_build(net, samples, cfg.train_data, cfg.input_size, Path(cfg.out_dir).parent / "cache",
-                              cfg.min_detect_iou, log, progress_bar if rank == 0 else None)
+        def cached():
+            return load_or_build(net, samples, cfg.train_data, cfg.input_size, Path(cfg.out_dir).parent / "cache",
+                                 cfg.min_detect_iou, log, progress_bar if rank == 0 else None)
+
+        if world > 1 and rank != 0:
+            dist.barrier()  # rank 0 builds the shared cache file once; the others then load it
+        cache = cached()
+        if world > 1 and rank == 0:
+            dist.barrier()
         step = CachedDepthStep(net, cfg.depth_loss)
         num_images = cache["features"].shape[0]
     else:
@@ -136,7 +144,10 @@ def train(cfg: TrainConfig) -> Path:
         loader = DataLoader(dataset, cfg.batch_size, shuffle=sampler is None, sampler=sampler, collate_fn=collate,
                             num_workers=cfg.workers, drop_last=True)
         num_images = len(dataset)
-    model = torch.nn.parallel.DistributedDataParallel(step, find_unused_parameters=True) if world > 1 else step
+    # Full mode: DDP (equal batches per rank via DistributedSampler + drop_last). Cached mode: a
+    # rank's batch can hold nobody, so gradients are averaged by hand after every step instead.
+    ddp = world > 1 and not cfg.freeze_2d
+    model = torch.nn.parallel.DistributedDataParallel(step, find_unused_parameters=True) if ddp else step
     params = [p for p in net.parameters() if p.requires_grad]
     log(f"trainable parameters: {sum(p.numel() for p in params):,}")
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -163,19 +174,32 @@ def train(cfg: TrainConfig) -> Path:
         sums: dict[str, float] = {}
         count = 0
         if cfg.freeze_2d:
-            order = np.random.default_rng(cfg.seed + epoch).permutation(num_images)[rank::world]
+            order = np.random.default_rng(cfg.seed + epoch).permutation(num_images)
+            order = order[: len(order) // world * world][rank::world]  # equal shards
             batches = _cached_batches(cache, order, cfg.batch_size)
         else:
             if sampler is not None:
                 sampler.set_epoch(epoch)
             batches = loader
         for i, batch in enumerate(batches):
-            losses = model(batch)
-            opt.zero_grad(set_to_none=True)
-            losses["total"].backward()
+            opt.zero_grad(set_to_none=False)
+            for p in params:
+                p.grad = torch.zeros_like(p) if p.grad is None else p.grad.zero_()
+            losses = model(batch) if batch is not None else None
+            if losses is not None:
+                losses["total"].backward()
+            if world > 1 and not ddp:
+                for p in params:
+                    dist.all_reduce(p.grad)
+                    p.grad /= world
+            if losses is None and world == 1:
+                continue
+            # every rank steps with the same averaged gradients, so their weights stay identical
             torch.nn.utils.clip_grad_norm_(params, 5.0)
             opt.step()
             sched.step()
+            if losses is None:
+                continue
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
             count += 1
