@@ -7,7 +7,7 @@ from drm_ros import metrics
 from drm_ros.camera import Camera
 from drm_ros.data.sample import Sample
 from drm_ros.poses import PoseSet
-from drm_ros.skeleton import EVAL_JOINTS, JOINT_INDEX, NUM_JOINTS, ROOT
+from drm_ros.skeleton import JOINT_INDEX, NUM_JOINTS, ROOT
 
 CAM = Camera(640, 480, 500.0, 500.0, 320.0, 240.0)
 

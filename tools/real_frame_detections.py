@@ -5,7 +5,6 @@ by a trained model, side by side: training must not change what the 2D branch se
 """
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
