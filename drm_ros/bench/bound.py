@@ -58,6 +58,12 @@ def run(threads: int = 2, repeats: int = 20) -> None:
     traced = trace(net, (w, h))
     with torch.inference_mode():
         variants["TorchScript trace+freeze"] = time_ms(lambda: traced(x), repeats)
+    # what PoseEstimator runs: the trace of the channels_last network
+    traced_cl = trace(net.to(memory_format=torch.channels_last), (w, h))
+    net.to(memory_format=torch.contiguous_format)
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        variants["TorchScript + channels_last"] = time_ms(lambda: traced_cl(x_cl), repeats)
     set_threads(1)
     with torch.inference_mode():
         variants["TorchScript, 1 thread"] = time_ms(lambda: traced(x), repeats)

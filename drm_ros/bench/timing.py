@@ -8,8 +8,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 
-def time_ms(fn, repeats: int = 20, warmup: int = 3) -> np.ndarray:
-    """Wall times (ms) of `fn()` after warm-up."""
+def time_ms(fn, repeats: int = 20, warmup: int = 10) -> np.ndarray:
+    """Wall times (ms) of `fn()` after warm-up (TorchScript optimises during its first runs)."""
     for _ in range(warmup):
         fn()
     out = []
