@@ -103,7 +103,10 @@ class DRMNet(nn.Module):
     # -- the three stages, separately callable (training caches the frozen 2D stage) ----------
     def maps(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """Dense outputs: backbone features, 2D head logits, kpt_regress hidden features."""
-        features = self.backbone(image)
+        return self.maps_from_features(self.backbone(image))
+
+    def maps_from_features(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+        """`maps` after the backbone (training with a frozen backbone starts here, from a cache)."""
         out = self.heads(features, return_hidden=True, names=HEADS_USED)
         out["features"] = features
         return out

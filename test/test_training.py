@@ -61,17 +61,34 @@ def test_corrupt_model_file_gives_one_clear_error(tmp_path):
         load_model(bad)
 
 
+def test_frozen_backbone_trains_the_2d_heads_from_the_cache(tmp_path, tiny_dataset):
+    cfg = TrainConfig.load(_config(tmp_path, tiny_dataset, freeze="backbone", lr=1e-2))
+    net, _ = load_model(train(cfg))
+    ref = load_state()
+    state = net.state_dict()
+    backbone = [k for k in ref if k.startswith("backbone.")]
+    assert backbone and all(torch.equal(state[k], ref[k]) for k in backbone)
+    assert not torch.equal(state["heads.heads.kpt_offset.out.weight"], ref["heads.heads.kpt_offset.out.weight"])
+    assert "feature cache" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_unknown_freeze_mode_is_an_error(tmp_path, tiny_dataset):
+    with pytest.raises(ValueError, match="freeze must be one of"):
+        TrainConfig.load(_config(tmp_path, tiny_dataset, freeze="heads"))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("freeze_2d", [False, True])
-def test_ddp_under_torchrun(tmp_path, tiny_dataset, freeze_2d):
-    """Two CPU ranks (gloo) under torchrun, full-image and cached modes; rank 0 writes the model."""
+@pytest.mark.parametrize("freeze", ["none", "2d", "backbone"])
+def test_ddp_under_torchrun(tmp_path, tiny_dataset, freeze):
+    """Two CPU ranks (gloo) under torchrun, full-image and both cached modes; rank 0 writes the model."""
     import subprocess
     import sys
 
-    cfg = _config(tmp_path, tiny_dataset, freeze_2d=freeze_2d, batch_size=2, threads=1)
+    cfg = _config(tmp_path, tiny_dataset, freeze=freeze, batch_size=2, threads=1)
+    port = 29500 + ["none", "2d", "backbone"].index(freeze)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(29500 + int(freeze_2d)), "-m", "drm_ros", "train", "--config", str(cfg)]
+           "--master_port", str(port), "-m", "drm_ros", "train", "--config", str(cfg)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     net, info = load_model(tmp_path / "run" / "model.pt")
-    assert info["meta"]["config"]["freeze_2d"] == freeze_2d
+    assert info["meta"]["config"]["freeze"] == freeze

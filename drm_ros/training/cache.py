@@ -7,10 +7,10 @@ Per image: the backbone features (fp16). Per ground-truth person with a 3D label
 own estimate at the person's ground-truth centre cell (joints and root, exactly what inference
 would produce there), the PDQM queries at those joints (fp16), and the ground truth.
 
-People the 2D branch does not see are left out of depth training (INFERRED): at inference their
-depth is never read, and their junk 2D estimate would only teach the depth head noise. "Seen" =
-the box of the estimated joints overlaps the ground-truth box with IoU >= `min_iou` and the
-centre heatmap is not silent there.
+People the 2D branch does not see are left out of depth training (seen.py).
+
+With `freeze: backbone` the 2D heads train too, so only the backbone features are read from the
+cache; the per-person part is then unused.
 """
 from __future__ import annotations
 
@@ -22,25 +22,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from drm_ros.codec import encode, gather_cells, poses_at
+from drm_ros.codec import encode, poses_at
 from drm_ros.network import DRMNet
 from drm_ros.training.dataset import PoseDataset, collate
-
-
-def _box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    lo = torch.maximum(a[..., :2], b[..., :2])
-    hi = torch.minimum(a[..., 2:], b[..., 2:])
-    inter = (hi - lo).clamp(min=0).prod(-1)
-    area = lambda t: (t[..., 2:] - t[..., :2]).clamp(min=0).prod(-1)  # noqa: E731
-    return inter / (area(a) + area(b) - inter).clamp(min=1e-6)
-
-
-def _joint_box(joints: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    big = 1e9
-    w = weight[..., None] > 0
-    lo = torch.where(w, joints, torch.full_like(joints, big)).amin(-2)
-    hi = torch.where(w, joints, torch.full_like(joints, -big)).amax(-2)
-    return torch.cat([lo, hi], -1)
+from drm_ros.training.seen import seen_by_2d
 
 
 def cache_key(paths: list[str], input_size, weights: dict) -> str:
@@ -69,11 +54,8 @@ def build_cache(net: DRMNet, samples, input_size, min_iou: float = 0.3, batch_si
         t = encode(batch["joints_net"], batch["visible"], batch["person_mask"], tuple(grid))
         heat = torch.sigmoid(m["kpt_heatmap"])
         est = poses_at(t.center_cell, m["kpt_regress"], heat, m["kpt_offset"])
-        centre_score = torch.sigmoid(gather_cells(m["center"], t.center_cell))[..., 0]
-        iou = _box_iou(_joint_box(est["joints"], est["joint_score"] + 1e-3),
-                       _joint_box(batch["joints_net"][..., :17, :], t.joint_mask))
         usable = (t.person_mask > 0) & batch["has3d"]
-        keep = usable & (iou >= min_iou) & (centre_score > 0.05)
+        keep = usable & seen_by_2d(est, t, m["center"], batch["joints_net"], min_iou)
         total += int(usable.sum())
         seen += int(keep.sum())
         queried = net.query(m, est["joints"])

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+FREEZE_MODES = ("2d", "backbone", "none")
+
 
 @dataclass
 class TrainConfig:
@@ -16,14 +18,18 @@ class TrainConfig:
     input_size: tuple[int, int] = (384, 288)  # network input W, H (multiples of 32)
     network: dict = field(default_factory=dict)  # drm_ros.network.NetworkConfig fields
     init: str = "movenet"  # "movenet": backbone + 2D heads from model/movenet_multipose.pt; "" = random
-    freeze_2d: bool = True  # keep MoveNet's 2D branch as pretrained (EXPERIMENTS.md: protects real-image accuracy)
+    # What stays as initialised: "2d" = backbone and 2D heads (EXPERIMENTS.md: protects real-image
+    # accuracy; depth trains on a feature cache), "backbone" = the backbone only (2D heads train
+    # too, still on cached backbone features), "none" = nothing (every step runs the backbone).
+    freeze: str = "2d"
+    lr_2d_scale: float = 0.1  # learning rate of the backbone / 2D heads relative to `lr`, when they train
     depth_loss: str = "dapl"  # "dapl" or "l1" (ablation)
     loss_weights: dict = field(default_factory=lambda: {"depth": 1.0, "center": 1.0, "heatmap": 1.0, "regress": 0.1, "offset": 1.0})
     epochs: int = 30
     batch_size: int = 32  # images per step
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    min_detect_iou: float = 0.3  # cached mode: train depth only on people the 2D branch sees (see cache.py)
+    min_detect_iou: float = 0.3  # depth trains only on people the 2D branch sees (training/seen.py)
     out_dir: str = "runs/drm"
     seed: int = 0
     threads: int = 2
@@ -37,9 +43,16 @@ class TrainConfig:
             raise ValueError(f"{path}: unknown training config keys {sorted(unknown)}")
         cfg = cls(**data)
         cfg.input_size = tuple(cfg.input_size)
+        if cfg.freeze not in FREEZE_MODES:
+            raise ValueError(f"{path}: freeze must be one of {FREEZE_MODES}, got {cfg.freeze!r}")
         if cfg.depth_loss not in ("dapl", "l1"):
             raise ValueError(f"{path}: depth_loss must be 'dapl' or 'l1', got {cfg.depth_loss!r}")
         return cfg
+
+    @property
+    def cached(self) -> bool:
+        """The backbone is frozen, so its features come from the feature cache."""
+        return self.freeze in ("2d", "backbone")
 
     def to_dict(self) -> dict:
         d = asdict(self)

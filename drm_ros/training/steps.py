@@ -1,8 +1,9 @@
 """One training step as a module (so DistributedDataParallel can wrap it): batch -> losses.
 
-`CachedDepthStep`: 2D branch frozen, inputs from the feature cache (cache.py); trains the depth
-trunk, PDQM and the depth head. `FullStep`: everything from images, with the 2D losses (focal on
-heatmaps, L1 on offsets) next to the depth loss, for users who fine-tune the 2D branch too.
+`CachedDepthStep` (`freeze: 2d`): 2D branch frozen, inputs from the feature cache (cache.py);
+trains the depth trunk, PDQM and the depth head. `FullStep`: the 2D heads and the depth branch
+with the 2D losses (focal on heatmaps, L1 on offsets) next to the depth loss; from images
+(`freeze: none`, the backbone trains too) or from cached backbone features (`freeze: backbone`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from drm_ros.losses import DEPTH_LOSSES, focal_loss, masked_l1, root_depth_from_
 from drm_ros.network import DRMNet
 from drm_ros.pdqm import sample_at
 from drm_ros.skeleton import ROOT
+from drm_ros.training.seen import seen_by_2d
 
 
 def _depth_loss(kind: str, log_depth, dz, f_net, joints3d) -> dict[str, torch.Tensor]:
@@ -45,14 +47,15 @@ class CachedDepthStep(nn.Module):
 
 
 class FullStep(nn.Module):
-    def __init__(self, net: DRMNet, depth_loss: str, weights: dict):
+    def __init__(self, net: DRMNet, depth_loss: str, weights: dict, min_iou: float):
         super().__init__()
         self.net = net
         self.depth_loss = depth_loss
         self.w = weights
+        self.min_iou = min_iou
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
-        m = self.net.maps(batch["image"])
+        m = self.net.maps(batch["image"]) if "image" in batch else self.net.maps_from_features(batch["features"])
         t = encode(batch["joints_net"], batch["visible"], batch["person_mask"], tuple(m["center"].shape[-2:]))
         losses = {
             "center": focal_loss(m["center"], t.center),
@@ -65,12 +68,14 @@ class FullStep(nn.Module):
         off = gather_cells(m["kpt_offset"], t.joint_cell.reshape(b, p * j, 2)).reshape(b, p, j, j, 2)
         off = off[:, :, torch.arange(j), torch.arange(j)].flip(-1)
         losses["offset"] = masked_l1(off, t.kpt_offset, t.joint_mask[..., None] * pm)
-        # depth at the 2D branch's own estimate (detached: depth must not bend the 2D branch)
+        # Depth at the 2D branch's own estimate, for the people it sees (seen.py). Detached: PDQM
+        # reads the 2D branch; the depth loss must not bend the 2D heads away from their own losses.
         with torch.no_grad():
             est = poses_at(t.center_cell, m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]), m["kpt_offset"])
-        queried = self.net.query(m, est["joints"]) if self.net.pdqm is not None else None
+            queried = self.net.query(m, est["joints"]) if self.net.pdqm is not None else None
+            seen = seen_by_2d(est, t, m["center"], batch["joints_net"], self.min_iou)
         log_depth, dz = self.net.depth(self.net.depth_trunk(m["features"]), queried, est["joints"], est["root"])
-        sel = (t.person_mask > 0) & batch["has3d"]
+        sel = seen & batch["has3d"]
         if sel.any():
             f_net = batch["f_net"][:, None].expand(sel.shape)[sel]
             d = _depth_loss(self.depth_loss, log_depth[sel], dz[sel], f_net, batch["joints3d"][sel])

@@ -25,7 +25,7 @@ from drm_ros.network import DRMNet, NetworkConfig
 from drm_ros.paths import MOVENET_WEIGHTS, model_path
 from drm_ros.training.cache import load_or_build, person_batches
 from drm_ros.training.config import TrainConfig
-from drm_ros.training.dataset import PoseDataset, collate
+from drm_ros.training.dataset import PoseDataset, collate, ground_truth
 from drm_ros.training.steps import CachedDepthStep, FullStep
 
 
@@ -65,10 +65,19 @@ def build_network(cfg: TrainConfig) -> DRMNet:
         net.load_state_dict(load_state(model_path(MOVENET_WEIGHTS)), strict=False)
     elif cfg.init:
         raise ValueError(f"unknown init {cfg.init!r} (use 'movenet' or '')")
-    if cfg.freeze_2d:
-        for p in list(net.backbone.parameters()) + list(net.heads.parameters()):
-            p.requires_grad_(False)
+    frozen = {"2d": [net.backbone, net.heads], "backbone": [net.backbone], "none": []}[cfg.freeze]
+    for module in frozen:
+        module.requires_grad_(False)
     return net
+
+
+def _param_groups(net: DRMNet, cfg: TrainConfig) -> list[dict]:
+    """The pretrained 2D side learns `lr_2d_scale` times slower than the new depth branch."""
+    pretrained = {id(p) for p in list(net.backbone.parameters()) + list(net.heads.parameters())}
+    params = [p for p in net.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if id(p) not in pretrained], "lr": cfg.lr},
+              {"params": [p for p in params if id(p) in pretrained], "lr": cfg.lr * cfg.lr_2d_scale}]
+    return [g for g in groups if g["params"]]
 
 
 def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
@@ -94,6 +103,15 @@ def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
             "joints3d": cache["joints3d"][people], "f_net": cache["f_net"][people],
             "pad_index": pad_index, "pad_mask": pad_mask,
         }
+
+
+def _feature_batches(cache: dict, samples, input_size, image_ids: np.ndarray, batch_size: int):
+    """Yield FullStep batches of cached backbone features with the images' labels."""
+    for s in range(0, len(image_ids), batch_size):
+        ids = np.sort(image_ids[s : s + batch_size])
+        batch = collate([ground_truth(samples[i], input_size, int(i)) for i in ids])
+        batch["features"] = cache["features"][torch.as_tensor(ids)].float()
+        yield batch
 
 
 def validate(net: DRMNet, cfg: TrainConfig, out: Path, log: Log) -> dict:
@@ -125,7 +143,7 @@ def train(cfg: TrainConfig) -> Path:
     net = build_network(cfg)
     samples = [s for path in cfg.train_data for s in load_any(path)]
     log(f"{len(samples)} training images, {sum(s.num_persons for s in samples)} people")
-    if cfg.freeze_2d:
+    if cfg.cached:
         def cached():
             return load_or_build(net, samples, cfg.train_data, cfg.input_size, Path(cfg.out_dir).parent / "cache",
                                  cfg.min_detect_iou, log, progress_bar if rank == 0 else None)
@@ -135,10 +153,11 @@ def train(cfg: TrainConfig) -> Path:
         cache = cached()
         if world > 1 and rank == 0:
             dist.barrier()
-        step = CachedDepthStep(net, cfg.depth_loss)
+        step = CachedDepthStep(net, cfg.depth_loss) if cfg.freeze == "2d" else \
+            FullStep(net, cfg.depth_loss, cfg.loss_weights, cfg.min_detect_iou)
         num_images = cache["features"].shape[0]
     else:
-        step = FullStep(net, cfg.depth_loss, cfg.loss_weights)
+        step = FullStep(net, cfg.depth_loss, cfg.loss_weights, cfg.min_detect_iou)
         dataset = PoseDataset(samples, cfg.input_size)
         sampler = DistributedSampler(dataset, world, rank, shuffle=True, seed=cfg.seed) if world > 1 else None
         loader = DataLoader(dataset, cfg.batch_size, shuffle=sampler is None, sampler=sampler, collate_fn=collate,
@@ -146,11 +165,12 @@ def train(cfg: TrainConfig) -> Path:
         num_images = len(dataset)
     # Full mode: DDP (equal batches per rank via DistributedSampler + drop_last). Cached mode: a
     # rank's batch can hold nobody, so gradients are averaged by hand after every step instead.
-    ddp = world > 1 and not cfg.freeze_2d
+    ddp = world > 1 and not cfg.cached
     model = torch.nn.parallel.DistributedDataParallel(step, find_unused_parameters=True) if ddp else step
-    params = [p for p in net.parameters() if p.requires_grad]
+    groups = _param_groups(net, cfg)
+    params = [p for g in groups for p in g["params"]]
     log(f"trainable parameters: {sum(p.numel() for p in params):,}")
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = max(1, math.ceil(num_images / world / cfg.batch_size))
     total = cfg.epochs * steps_per_epoch
     warmup = max(1, total // 20)
@@ -173,10 +193,11 @@ def train(cfg: TrainConfig) -> Path:
         t0 = time.time()
         sums: dict[str, float] = {}
         count = 0
-        if cfg.freeze_2d:
+        if cfg.cached:
             order = np.random.default_rng(cfg.seed + epoch).permutation(num_images)
             order = order[: len(order) // world * world][rank::world]  # equal shards
-            batches = _cached_batches(cache, order, cfg.batch_size)
+            batches = _cached_batches(cache, order, cfg.batch_size) if cfg.freeze == "2d" else \
+                _feature_batches(cache, samples, cfg.input_size, order, cfg.batch_size)
         else:
             if sampler is not None:
                 sampler.set_epoch(epoch)
