@@ -92,3 +92,25 @@ def test_ddp_under_torchrun(tmp_path, tiny_dataset, freeze):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     net, info = load_model(tmp_path / "run" / "model.pt")
     assert info["meta"]["config"]["freeze"] == freeze
+
+
+def test_feature_cache_is_one_file_per_dataset_joined_in_order(tmp_path, tiny_dataset):
+    from drm_ros.data.load import load_any
+    from drm_ros.training.cache import load_or_build
+    from drm_ros.training.trainer import build_network
+
+    cfg = TrainConfig.load(_config(tmp_path, tiny_dataset))
+    net = build_network(cfg)
+    first = load_any(tiny_dataset)
+    second = first[:2]  # a second "dataset": a different folder key, same images
+    (tmp_path / "second").mkdir()
+    (tmp_path / "second" / "annotations.json").write_text((tiny_dataset / "annotations.json").read_text())
+    joined = load_or_build(net, [(str(tiny_dataset), first), (str(tmp_path / "second"), second)], (192, 160),
+                           tmp_path / "cache", 0.3, log=lambda m: None)
+    alone = load_or_build(net, [(str(tiny_dataset), first)], (192, 160), tmp_path / "cache", 0.3, log=lambda m: None)
+    assert len(list((tmp_path / "cache").glob("cache_*.pt"))) == 2
+    n1 = len(first)
+    assert joined["features"].shape[0] == n1 + 2
+    assert torch.equal(joined["features"][n1:], alone["features"][:2])
+    tail = joined["image"] >= n1  # the second dataset's people point at its own (offset) images
+    assert torch.equal(joined["image"][tail] - n1, alone["image"][alone["image"] < 2])

@@ -28,14 +28,14 @@ from drm_ros.training.dataset import PoseDataset, collate
 from drm_ros.training.seen import seen_by_2d
 
 
-def cache_key(paths: list[str], input_size, weights: dict) -> str:
-    stamp = []
-    for p in paths:
-        ann = Path(p) / "annotations.json"
-        stamp.append([str(Path(p).resolve()), ann.stat().st_mtime if ann.exists() else 0])
+def cache_key(path: str, input_size, min_iou: float, weights: dict) -> str:
+    """One dataset's cache is defined by its annotation file, the input size, the "seen" rule and
+    the frozen weights; any change means a new cache file."""
+    ann = Path(path) / "annotations.json"
+    stamp = [str(Path(path).resolve()), ann.stat().st_mtime if ann.exists() else 0]
     digest = hashlib.sha1()
-    digest.update(json.dumps([stamp, list(input_size)]).encode())
-    for k in sorted(weights):  # the frozen weights define the cache too
+    digest.update(json.dumps([stamp, list(input_size), min_iou]).encode())
+    for k in sorted(weights):
         digest.update(k.encode())
         digest.update(weights[k].float().numpy().tobytes()[:256])
     return digest.hexdigest()[:16]
@@ -77,21 +77,34 @@ def build_cache(net: DRMNet, samples, input_size, min_iou: float = 0.3, batch_si
     return cache
 
 
-def load_or_build(net: DRMNet, samples, paths: list[str], input_size, cache_dir: Path, min_iou: float,
-                  log=print, progress=None) -> dict:
+def _load_or_build_one(net: DRMNet, samples, path: str, input_size, cache_dir: Path, min_iou: float,
+                       log, progress) -> dict:
     weights = {k: v for k, v in net.state_dict().items() if k.startswith(("backbone.", "heads."))}
-    path = Path(cache_dir) / f"cache_{cache_key(paths, input_size, weights)}.pt"
-    if path.is_file():
-        log(f"feature cache: {path}")
-        return torch.load(path, weights_only=True)
-    log(f"feature cache: building {path} ({len(samples)} images)")
+    file = Path(cache_dir) / f"cache_{cache_key(path, input_size, min_iou, weights)}.pt"
+    if file.is_file():
+        log(f"feature cache of {path}: {file}")
+        return torch.load(file, weights_only=True)
+    log(f"feature cache of {path}: building {file} ({len(samples)} images)")
     cache = build_cache(net, samples, input_size, min_iou, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(cache, path.with_suffix(".tmp"))
-    path.with_suffix(".tmp").replace(path)  # never a half-written cache for the next run to load
+    file.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(cache, file.with_suffix(".tmp"))
+    file.with_suffix(".tmp").replace(file)  # never a half-written cache for the next run to load
     s = cache["stats"]
-    log(f"feature cache: {s['persons_seen']}/{s['persons_3d']} labelled people seen by the 2D branch "
+    log(f"feature cache of {path}: {s['persons_seen']}/{s['persons_3d']} labelled people seen by the 2D branch "
         f"({100 * s['persons_seen'] / max(1, s['persons_3d']):.1f} %)")
+    return cache
+
+
+def load_or_build(net: DRMNet, datasets: list[tuple[str, list]], input_size, cache_dir: Path, min_iou: float,
+                  log=print, progress=None) -> dict:
+    """One cache file per dataset folder (adding a dataset to a config only computes that one),
+    joined in the given order: image indices follow the concatenated sample list."""
+    parts = [_load_or_build_one(net, samples, path, input_size, cache_dir, min_iou, log, progress)
+             for path, samples in datasets]
+    offsets = np.cumsum([0] + [p["features"].shape[0] for p in parts])
+    cache = {k: torch.cat([p[k] + (int(o) if k == "image" else 0) for p, o in zip(parts, offsets)])
+             for k in parts[0] if k != "stats"}
+    cache["stats"] = {k: sum(p["stats"][k] for p in parts) for k in parts[0]["stats"]}
     return cache
 
 

@@ -141,11 +141,12 @@ def train(cfg: TrainConfig) -> Path:
     log(f"training {cfg.name}: {json.dumps(cfg.to_dict())}")
 
     net = build_network(cfg)
-    samples = [s for path in cfg.train_data for s in load_any(path)]
+    datasets = [(path, load_any(path)) for path in cfg.train_data]
+    samples = [s for _, part in datasets for s in part]
     log(f"{len(samples)} training images, {sum(s.num_persons for s in samples)} people")
     if cfg.cached:
         def cached():
-            return load_or_build(net, samples, cfg.train_data, cfg.input_size, Path(cfg.out_dir).parent / "cache",
+            return load_or_build(net, datasets, cfg.input_size, Path(cfg.out_dir).parent / "cache",
                                  cfg.min_detect_iou, log, progress_bar if rank == 0 else None)
 
         if world > 1 and rank != 0:
