@@ -61,6 +61,19 @@ def test_jump_beyond_gate_is_a_new_person():
     assert a != b
 
 
+def test_gate_is_wider_along_the_viewing_ray_in_proportion_to_distance():
+    # 15 m away, a 1 m depth jump is ordinary monocular depth noise (0.5 + 0.15 * 15 = 2.75 m
+    # along the ray) and keeps the id; the same 1 m across the ray is another person.
+    tracker = Tracker(gate_m=0.5, depth_gate_frac=0.15)
+    a = tracker.update(poses_from([person((0, 0, 15))])).ids[0]
+    assert tracker.update(poses_from([person((0, 0, 16))])).ids[0] == a
+    assert tracker.update(poses_from([person((1.0, 0, 16))])).ids[0] != a
+    # with no depth allowance the gate is the plain 0.5 m sphere again
+    plain = Tracker(gate_m=0.5, depth_gate_frac=0.0)
+    b = plain.update(poses_from([person((0, 0, 15))])).ids[0]
+    assert plain.update(poses_from([person((0, 0, 16))])).ids[0] != b
+
+
 def test_count_id_switches_counts_changes_only():
     frames = [{0: 10, 1: 11}, {0: 10, 1: 11}, {0: 11, 1: 10}, {0: 11}, {1: 10}, {1: 12}]
     assert count_id_switches(frames) == 3  # frame 2: two swaps; frame 5: one
@@ -78,3 +91,5 @@ def test_invalid_parameters_rejected():
         Tracker(gate_m=0)
     with pytest.raises(ValueError):
         Tracker(max_age=-1)
+    with pytest.raises(ValueError):
+        Tracker(depth_gate_frac=-0.1)

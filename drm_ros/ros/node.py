@@ -96,8 +96,9 @@ class DrmNode(LifecycleNode):
                 self.cfg[param.name] = param.value
                 if param.name in ("input_width", "input_height"):
                     self._pending_input_size = True
-                if param.name in ("tracking_gate_m", "tracking_max_age") and self._tracker is not None:
+                if param.name.startswith("tracking_") and self._tracker is not None:
                     self._tracker.gate_m = float(self.cfg["tracking_gate_m"])
+                    self._tracker.depth_gate_frac = float(self.cfg["tracking_depth_gate_frac"])
                     self._tracker.max_age = int(self.cfg["tracking_max_age"])
         return SetParametersResult(successful=True)
 
@@ -123,7 +124,8 @@ class DrmNode(LifecycleNode):
         self.get_logger().info(
             f"model loaded ({self.cfg['model_path'] or 'default model'}, input {self._estimator.input_size[0]}x"
             f"{self._estimator.input_size[1]}, {self.cfg['device']})")
-        self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"])
+        self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
+                                self.cfg["tracking_depth_gate_frac"])
         self._pubs = {
             "skeletons": self.create_publisher(Skeleton3DArray, "skeletons", 10),
             "markers": self.create_publisher(MarkerArray, "markers", 10),

@@ -98,6 +98,9 @@ PARAMS: tuple[Param, ...] = (
           range=(1, 100, 1), runtime=True),
     Param("tracking_gate_m", 0.5, "Largest root (pelvis) displacement in metres between frames for a person to "
           "keep its id.", range=(0.05, 5.0, 0.0), runtime=True),
+    Param("tracking_depth_gate_frac", 0.15, "Extra room for a person's root to move ALONG the viewing ray between "
+          "frames, as a fraction of its distance (monocular depth is that noisy); the gate across the ray stays "
+          "tracking_gate_m.", range=(0.0, 1.0, 0.0), runtime=True),
     Param("tracking_max_age", 5, "Frames a person may go unseen before its id is retired.", range=(0, 300, 1),
           runtime=True),
     Param("diagnostics_period_sec", 1.0, "Period of the /diagnostics status.", range=(0.1, 60.0, 0.0)),
