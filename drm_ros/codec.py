@@ -74,7 +74,8 @@ def _splat(cells_xy: torch.Tensor, sigma: torch.Tensor, mask: torch.Tensor, h: i
     cx = cells_xy[..., 0].float()[..., None, None]
     cy = cells_xy[..., 1].float()[..., None, None]
     s2 = (2 * sigma**2)[..., None, None]
-    g = torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / s2) * mask[..., None, None]
+    # separable: N (H + W) exponentials instead of N H W (training encodes every batch)
+    g = torch.exp(-((xs - cx) ** 2) / s2) * (torch.exp(-((ys - cy) ** 2) / s2) * mask[..., None, None])
     return g.amax(dim=-3) if g.shape[-3] > 0 else torch.zeros(g.shape[:-3] + (h, w))
 
 
