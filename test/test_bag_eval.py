@@ -76,3 +76,18 @@ def test_bag_eval_runs_the_node_and_scores_against_ground_truth(synth_bag, tmp_p
     assert report["plausibility"]["frames"] == 6
     print(f"bag eval ({storage}): latency median {report['timing']['latency_median_ms']:.0f} ms, "
           f"PCKrel {m['pck_rel']}, AP_root {m['ap_root_25']}, id switches {report['id_switches']}")
+
+
+def test_bag_eval_in_real_time_counts_dropped_frames_as_misses(synth_bag, tmp_path):
+    """`--rate 1`: the bag's own timing (15 fps), no waiting for the node; whatever it could not
+    answer in time is scored as a miss, never skipped."""
+    from drm_ros.cli import main as drm
+
+    report_path = tmp_path / "report.json"
+    assert drm(["bag", "eval", "--bag", str(synth_bag), "--rate", "1", "--json", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["node_exit_code"] == 0, report["node_log"]
+    assert report["mode"] == "rate 1.0"
+    assert report["frames"] == 6 and 1 <= report["frames_with_output"] <= 6, report["node_log"]
+    assert report["metrics"]["num_images"] == 6  # unanswered frames stay in the score
+    assert report["timing"]["wall_s"] >= 5 / 15  # the 6 frames were spread over the recorded 1/3 s
