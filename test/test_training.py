@@ -72,9 +72,11 @@ def test_frozen_backbone_trains_the_2d_heads_from_the_cache(tmp_path, tiny_datas
     assert "feature cache" in (tmp_path / "run" / "train.log").read_text()
 
 
-def test_unknown_freeze_mode_is_an_error(tmp_path, tiny_dataset):
+def test_unknown_freeze_mode_and_empty_schedule_are_errors(tmp_path, tiny_dataset):
     with pytest.raises(ValueError, match="freeze must be one of"):
         TrainConfig.load(_config(tmp_path, tiny_dataset, freeze="heads"))
+    with pytest.raises(ValueError, match="epochs and batch_size must be >= 1"):
+        TrainConfig.load(_config(tmp_path, tiny_dataset, epochs=0))
 
 
 @pytest.mark.slow

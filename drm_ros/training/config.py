@@ -43,6 +43,8 @@ class TrainConfig:
             raise ValueError(f"{path}: unknown training config keys {sorted(unknown)}")
         cfg = cls(**data)
         cfg.input_size = tuple(cfg.input_size)
+        if cfg.epochs < 1 or cfg.batch_size < 1:
+            raise ValueError(f"{path}: epochs and batch_size must be >= 1, got {cfg.epochs} and {cfg.batch_size}")
         if cfg.freeze not in FREEZE_MODES:
             raise ValueError(f"{path}: freeze must be one of {FREEZE_MODES}, got {cfg.freeze!r}")
         if cfg.depth_loss not in ("dapl", "l1"):
