@@ -73,6 +73,17 @@ def test_dapl_weights_depth_error_along_the_ray():
     assert loss > 0.1
 
 
+def test_relative_dapl_divides_each_persons_error_by_its_depth():
+    gt = _gt(1)
+    z_true = gt[:, ROOT, 2]
+    dz_true = gt[:, :17, 2] - z_true[:, None]
+    mask = torch.ones(1, 17)
+    metric = dapl(z_true + 0.1, dz_true + 0.05, gt, ROOT, mask)
+    relative = dapl(z_true + 0.1, dz_true + 0.05, gt, ROOT, mask, relative=True)
+    for k in ("root", "rel"):
+        assert torch.allclose(relative[k], metric[k] / z_true[0])
+
+
 def test_focal_loss_prefers_the_right_peak():
     target = torch.zeros(1, 1, 8, 8)
     target[0, 0, 4, 4] = 1

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from drm_ros.losses import DEPTH_LOSSES
+
 FREEZE_MODES = ("2d", "backbone", "none")
 
 
@@ -23,7 +25,7 @@ class TrainConfig:
     # too, still on cached backbone features), "none" = nothing (every step runs the backbone).
     freeze: str = "2d"
     lr_2d_scale: float = 0.1  # learning rate of the backbone / 2D heads relative to `lr`, when they train
-    depth_loss: str = "dapl"  # "dapl" or "l1" (ablation)
+    depth_loss: str = "dapl"  # "dapl", "dapl_relative" (errors / true depth) or "l1" (ablation); losses.py
     loss_weights: dict = field(default_factory=lambda: {"depth": 1.0, "center": 1.0, "heatmap": 1.0, "regress": 0.1, "offset": 1.0})
     epochs: int = 30
     batch_size: int = 32  # images per step
@@ -47,8 +49,8 @@ class TrainConfig:
             raise ValueError(f"{path}: epochs and batch_size must be >= 1, got {cfg.epochs} and {cfg.batch_size}")
         if cfg.freeze not in FREEZE_MODES:
             raise ValueError(f"{path}: freeze must be one of {FREEZE_MODES}, got {cfg.freeze!r}")
-        if cfg.depth_loss not in ("dapl", "l1"):
-            raise ValueError(f"{path}: depth_loss must be 'dapl' or 'l1', got {cfg.depth_loss!r}")
+        if cfg.depth_loss not in DEPTH_LOSSES:
+            raise ValueError(f"{path}: depth_loss must be one of {sorted(DEPTH_LOSSES)}, got {cfg.depth_loss!r}")
         return cfg
 
     @property
