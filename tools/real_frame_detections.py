@@ -5,9 +5,10 @@ by side: training must not change what the 2D branch sees on real images.
         [--video /usr/share/doc/opencv-doc/examples/data/vtest.avi --every 4]
 
 Frames: the 30 committed sample frames (sample_data/vtest), or every N-th frame of a video.
-Each trained-model person is matched to the MoveNet person with the nearest root (hip midpoint)
-if within 20 % of that person's box height, greedily by distance. Reported: people found by each,
-matched, lost (MoveNet only), new (trained only), and how far the matched people's joints moved.
+Each trained-model person is matched to the MoveNet person whose 17 joints lie nearest on
+average, if within 20 % of that person's height, greedily (tracking.greedy_pairs). Reported:
+people found by each, matched, lost (MoveNet only), new (trained only), and how far the matched
+people's joints moved.
 """
 import argparse
 import sys
@@ -23,7 +24,7 @@ from drm_ros.inference import PoseEstimator
 from drm_ros.movenet_weights import load_state
 from drm_ros.network import DRMNet
 from drm_ros.paths import DEFAULT_MODEL, model_path, share_dir
-from drm_ros.skeleton import ROOT
+from drm_ros.tracking import greedy_pairs
 
 
 def frames(video: str | None, every: int):
@@ -47,16 +48,10 @@ def frames(video: str | None, every: int):
 def match(ref, other) -> list[tuple[int, int]]:
     if len(ref) == 0 or len(other) == 0:
         return []
-    d = np.linalg.norm(ref.joints2d[:, None, ROOT] - other.joints2d[None, :, ROOT], axis=-1)
-    height = np.ptp(ref.joints2d[..., 1], axis=-1)
-    pairs, used_r, used_o = [], set(), set()
-    for r, o in zip(*np.unravel_index(np.argsort(d, axis=None), d.shape)):
-        if r in used_r or o in used_o or d[r, o] > 0.2 * max(height[r], 10.0):
-            continue
-        pairs.append((int(r), int(o)))
-        used_r.add(r)
-        used_o.add(o)
-    return pairs
+    # mean distance over all joints, not just the root: two detections can share a root
+    d = np.linalg.norm(ref.joints2d[:, None, :17] - other.joints2d[None, :, :17], axis=-1).mean(-1)
+    gate = 0.2 * np.maximum(np.ptp(ref.joints2d[..., 1], axis=-1), 10.0)
+    return greedy_pairs(d / gate[:, None], 1.0)
 
 
 def main() -> int:
