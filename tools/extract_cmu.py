@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Offline: CMU motion capture (ASF/AMC, or CMU BVH) -> joint positions like deepmimic_joints.npz.
+
+Writes drm_ros/synth/assets/cmu_joints.npz in exactly the layout and conventions of
+deepmimic_joints.npz (see drm_ros/synth/assets/PROVENANCE.md): Z-up world, metres, at rest the
+body faces +x with its left along +y, `<clip>/points` (F, 18, 3) in drm_ros.synth.motion.POINTS
+order, `<clip>/head_rot` (F, 3, 3) columns = head forward, up, right, `<clip>/dt` seconds.
+Stored as float16 (millimetre-level rounding at these magnitudes) to keep the asset small.
+
+The ASF/AMC parser, the BVH parser and the forward kinematics below are our own numpy code,
+written from the published format descriptions. Usage (inputs are git snapshots or plain dirs):
+    .venv/bin/python tools/extract_cmu.py --asf-dir DIR [DIR ...] --bvh-dir DIR [DIR ...] \
+        [--index "CMU data.csv"] [--out drm_ros/synth/assets/cmu_joints.npz]
+Every ASF/AMC dir holds one subject (`NN.asf` + `NN_TT.amc`); BVH dirs hold `NNN_TT.bvh`.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from drm_ros.synth.motion import POINTS  # noqa: E402  (one point order for every asset)
+
+# CMU's ASF "length 0.45" unit: a stored length L is L / 0.45 inches.
+CMU_LENGTH_TO_M = 0.0254 / 0.45
+# CMU world: Y up, the rest skeleton faces +Z with its left along +X. Ours: Z up, faces +x, left +y.
+# (x, y, z)_cmu -> (z, x, y): a cyclic permutation, i.e. a proper rotation (det +1), no mirror.
+CMU_TO_OURS = np.array([[0.0, 0, 1], [1, 0, 0], [0, 1, 0]])
+# Head frame at rest in OUR axes: forward +x, up +z, right -y (right = forward x up).
+HEAD_REST_AXES = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]]).T  # columns
+CLIP_LIST = REPO / "drm_ros/synth/assets/clips.json"
+# Held out for test splits, never trained on (~15 % of the clips, one or two of each kind of motion).
+HELD_OUT = {"cmu_01_08", "cmu_01_13", "cmu_02_02", "cmu_02_05", "cmu_02_09", "cmu_03_02",
+            "cmu_05_10", "cmu_05_17", "cmu_06_05", "cmu_06_15", "cmu_07_04"}
+SOURCE_FPS = 120.0
+OUT_FPS = 30.0
+
+
+# ---------------------------------------------------------------- rotations (vectorised)
+def axis_rotation(axis: str, deg: np.ndarray) -> np.ndarray:
+    """(...,) angles in degrees -> (..., 3, 3) right-handed rotations about x, y or z."""
+    a = np.radians(np.asarray(deg, dtype=np.float64))
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    rows = {"x": ((o, z, z), (z, c, -s), (z, s, c)),
+            "y": ((c, z, s), (z, o, z), (-s, z, c)),
+            "z": ((c, -s, z), (s, c, z), (z, z, o))}[axis.lower()]
+    return np.stack([np.stack(r, axis=-1) for r in rows], axis=-2)
+
+
+def euler(order: str, angles: np.ndarray) -> np.ndarray:
+    """Rotation applying the axes of `order` one after another in the PARENT frame:
+    order "xyz" with angles (a, b, c) -> Rz(c) @ Ry(b) @ Rx(a). angles: (..., len(order))."""
+    angles = np.asarray(angles, dtype=np.float64)
+    out = np.broadcast_to(np.eye(3), angles.shape[:-1] + (3, 3)).copy()
+    for k, ax in enumerate(order):
+        out = axis_rotation(ax, angles[..., k]) @ out
+    return out
+
+
+# ---------------------------------------------------------------- ASF / AMC
+class AsfSkeleton:
+    """Bones of one ASF file: rest direction (world, unit), length (ASF units), local axes C,
+    degrees of freedom, and the parent of every bone ("root" for the first ones)."""
+
+    def __init__(self, text: str):
+        self.direction, self.length, self.axes, self.dofs, self.parent = {}, {}, {}, {}, {}
+        self.root_order, self.root_axis = ["tx", "ty", "tz", "rx", "ry", "rz"], "xyz"
+        self.unit = 1.0
+        section, bone = None, None
+        for raw in text.splitlines():
+            line = raw.split("#")[0].strip()
+            if not line:
+                continue
+            if line.startswith(":"):
+                section = line.split()[0][1:].lower()
+                continue
+            words = line.split()
+            key = words[0].lower()
+            if section == "units" and key == "length":
+                self.unit = float(words[1])
+            elif section == "root":
+                if key == "order":
+                    self.root_order = [w.lower() for w in words[1:]]
+                elif key == "axis":
+                    self.root_axis = words[1].lower()
+            elif section == "bonedata":
+                if key == "begin":
+                    bone = {}
+                elif key == "end":
+                    name = bone["name"]
+                    self.direction[name] = bone["direction"] / np.linalg.norm(bone["direction"])
+                    self.length[name] = bone["length"]
+                    self.axes[name] = euler(bone["axis_order"], bone["axis"])
+                    self.dofs[name] = bone.get("dof", [])
+                    bone = None
+                elif key == "name":
+                    bone["name"] = words[1]
+                elif key == "direction":
+                    bone["direction"] = np.array([float(w) for w in words[1:4]])
+                elif key == "length":
+                    bone["length"] = float(words[1])
+                elif key == "axis":
+                    bone["axis"] = np.array([float(w) for w in words[1:4]])
+                    bone["axis_order"] = words[4].lower()
+                elif key == "dof":
+                    bone["dof"] = [w.lower() for w in words[1:]]
+            elif section == "hierarchy" and key not in ("begin", "end"):
+                for child in words[1:]:
+                    self.parent[child] = words[0]
+        missing = [b for b in self.length if b not in self.parent]
+        if missing:
+            raise ValueError(f"ASF bones without a parent in :hierarchy: {missing}")
+        self.order = []  # bones with their parents first
+        pending = list(self.parent)
+        while pending:
+            ready = [b for b in pending if self.parent[b] == "root" or self.parent[b] in self.order]
+            if not ready:
+                raise ValueError(f"ASF hierarchy has a cycle among {pending}")
+            self.order += ready
+            pending = [b for b in pending if b not in ready]
+
+
+def parse_amc(text: str, skel: AsfSkeleton) -> dict[str, np.ndarray]:
+    """AMC text -> {bone: (F, ndof)} in the ASF's dof order; "root" gets the root `order` values."""
+    frames: list[dict[str, list[float]]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith(":"):
+            continue
+        words = line.split()
+        if len(words) == 1 and words[0].isdigit():
+            frames.append({})
+            continue
+        if not frames:
+            raise ValueError(f"AMC data before the first frame number: {line!r}")
+        frames[-1][words[0]] = [float(w) for w in words[1:]]
+    out = {}
+    for name in ["root"] + skel.order:
+        n = len(skel.root_order) if name == "root" else len(skel.dofs[name])
+        if n == 0:
+            continue
+        try:
+            out[name] = np.array([f[name] for f in frames], dtype=np.float64).reshape(len(frames), n)
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"AMC frames lack or mis-size bone {name!r} ({n} dof)") from e
+    return out
+
+
+def asf_forward_kinematics(skel: AsfSkeleton, motion: dict[str, np.ndarray]):
+    """-> (start, end, rot) dicts per bone in the CMU world (ASF units); rot (F, 3, 3) maps the
+    bone's rest orientation to its current one. Per bone: R = R_parent @ C @ M @ C^T where C are
+    the ASF `axis` frame and M the AMC dof rotations applied in listed order about C's axes; the bone
+    then spans start -> start + R @ direction * length."""
+    root = motion["root"]
+    vals = dict(zip(skel.root_order, root.T))
+    n = len(root)
+    root_pos = np.stack([vals["tx"], vals["ty"], vals["tz"]], axis=-1)
+    rot_keys = [k for k in skel.root_order if k.startswith("r")]
+    root_rot = euler("".join(k[1] for k in rot_keys), np.stack([vals[k] for k in rot_keys], axis=-1))
+    start, end, rot = {"root": root_pos}, {"root": root_pos}, {"root": root_rot}
+    for bone in skel.order:
+        parent = skel.parent[bone]
+        dofs = skel.dofs[bone]
+        c = skel.axes[bone]
+        if dofs:
+            m = euler("".join(d[1] for d in dofs), motion[bone])
+            local = c @ m @ c.T
+        else:
+            local = np.broadcast_to(np.eye(3), (n, 3, 3))
+        rot[bone] = rot[parent] @ local
+        start[bone] = end[parent]
+        end[bone] = start[bone] + rot[bone] @ (skel.direction[bone] * skel.length[bone])
+    return start, end, rot
+
+
+def asf_points(skel: AsfSkeleton, motion: dict[str, np.ndarray]):
+    """-> (points (F, 18, 3) metres in OUR axes, head_rot (F, 3, 3), chest choice documented below)."""
+    start, end, rot = asf_forward_kinematics(skel, motion)
+    scale = CMU_LENGTH_TO_M if abs(skel.unit - 0.45) < 1e-6 else 0.0254 / skel.unit
+    mid = lambda b: 0.5 * (start[b] + end[b])  # noqa: E731
+    pick = {
+        # Root: the hip centre (midpoint of the femur heads), as DeepMimic's root sits level with
+        # and between its hips. The CMU root itself is ~10 cm above and ~5 cm behind that point.
+        "root": 0.5 * (start["lfemur"] + start["rfemur"]),
+        # Chest: the middle of the upperback segment (lower thoracic spine). Its height between
+        # root and neck (~0.50 in upright frames) and its distance from the root (~0.27 m) match
+        # DeepMimic's chest joint (0.52, 0.24 m); the thorax start would sit at 0.61 / 0.33 m.
+        "chest": mid("upperback"),
+        "neck": start["upperneck"],
+        "head": mid("head"),
+    }
+    # Wrists: the START OF THE HAND. CMU's "wrist" bone is the distal forearm (a twist segment, dof
+    # ry only; radius + wrist ~0.28 m, like a forearm), the hand bone carries wrist flexion.
+    for side, s in (("left", "l"), ("right", "r")):
+        pick.update({f"{side}_hip": start[f"{s}femur"], f"{side}_knee": start[f"{s}tibia"],
+                     f"{side}_ankle": start[f"{s}foot"], f"{side}_toe": end[f"{s}toes"],
+                     f"{side}_shoulder": start[f"{s}humerus"], f"{side}_elbow": start[f"{s}radius"],
+                     f"{side}_wrist": start[f"{s}hand"]})
+    pts = np.stack([pick[name] for name in POINTS], axis=1) * scale
+    pts = pts @ CMU_TO_OURS.T
+    head = CMU_TO_OURS @ rot["head"] @ CMU_TO_OURS.T @ HEAD_REST_AXES
+    return pts, head
+
+
+# ---------------------------------------------------------------- BVH
+class Bvh:
+    """A BVH file: joints (name, parent, offset, channels) in file order and the motion table."""
+
+    def __init__(self, text: str):
+        head, _, motion = text.partition("MOTION")
+        if not motion:
+            raise ValueError("BVH without a MOTION section")
+        self.names, self.parent, self.offset, self.channels = [], {}, {}, {}
+        stack, pending, end_count = [], None, 0
+        tokens = head.split()
+        i = 0
+        while i < len(tokens):
+            t = tokens[i]
+            if t in ("ROOT", "JOINT"):
+                pending = tokens[i + 1]; i += 2; continue
+            if t == "End":  # End Site: a leaf point with only an offset
+                end_count += 1
+                pending = f"{stack[-1]}__end{end_count}"; i += 2; continue
+            if t == "{":
+                self.parent[pending] = stack[-1] if stack else None
+                self.names.append(pending)
+                self.channels[pending] = []
+                stack.append(pending); i += 1; continue
+            if t == "}":
+                stack.pop(); i += 1; continue
+            if t == "OFFSET":
+                self.offset[stack[-1]] = np.array([float(v) for v in tokens[i + 1:i + 4]]); i += 4; continue
+            if t == "CHANNELS":
+                k = int(tokens[i + 1])
+                self.channels[stack[-1]] = [c.lower() for c in tokens[i + 2:i + 2 + k]]; i += 2 + k; continue
+            i += 1
+        lines = motion.strip().splitlines()
+        frames = int(lines[0].split(":")[1])
+        self.frame_time = float(lines[1].split(":")[1])
+        self.motion = np.array([[float(v) for v in ln.split()] for ln in lines[2:2 + frames]], dtype=np.float64)
+        width = sum(len(c) for c in self.channels.values())
+        if self.motion.shape != (frames, width):
+            raise ValueError(f"BVH motion table is {self.motion.shape}, header says ({frames}, {width})")
+
+    def forward_kinematics(self):
+        """-> (pos, rot) per joint in the file's world. A joint's rotation channels compose in the
+        listed order as intrinsic rotations: R_local = R(ch1) @ R(ch2) @ R(ch3)."""
+        col, pos, rot = 0, {}, {}
+        n = len(self.motion)
+        for name in self.names:
+            chans = self.channels[name]
+            values = self.motion[:, col:col + len(chans)]; col += len(chans)
+            local_t = np.broadcast_to(self.offset.get(name, np.zeros(3)), (n, 3)).copy()
+            local_r = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+            for k, ch in enumerate(chans):
+                if ch.endswith("position"):
+                    local_t[:, "xyz".index(ch[0])] = values[:, k]
+                else:
+                    local_r = local_r @ axis_rotation(ch[0], values[:, k])
+            parent = self.parent[name]
+            if parent is None:
+                pos[name], rot[name] = local_t, local_r
+            else:
+                pos[name] = pos[parent] + np.einsum("fij,fj->fi", rot[parent], local_t)
+                rot[name] = rot[parent] @ local_r
+        return pos, rot
+
+
+# ---------------------------------------------------------------- clips
+def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float):
+    """Subsample to OUT_FPS, put the lowest foot point of the clip on z = 0 and the middle of the
+    root's horizontal range at x = y = 0 (keeps float16 rounding small)."""
+    step = int(round(src_fps / OUT_FPS))
+    pts, head = pts[::step].copy(), head[::step].copy()
+    feet = [POINTS.index(n) for n in ("left_ankle", "right_ankle", "left_toe", "right_toe")]
+    pts[..., 2] -= pts[:, feet, 2].min()
+    root = pts[:, POINTS.index("root"), :2]
+    pts[..., :2] -= 0.5 * (root.min(axis=0) + root.max(axis=0))
+    return pts, head, step / src_fps
+
+
+def read_index(path: Path | None) -> dict[tuple[int, int], str]:
+    """CMU index as CSV (Subject, Trial #, Motion Description, ...) -> {(subject, trial): text}."""
+    if path is None:
+        return {}
+    with open(path, newline="") as f:
+        return {(int(r["Subject"]), int(r["Trial #"])): r["Motion Description"].strip() for r in csv.DictReader(f)}
+
+
+def asf_clips(folder: Path):
+    """Yield (subject, trial, points, head_rot, dt) for one ASF/AMC subject folder."""
+    asfs = sorted(folder.glob("*.asf"))
+    if len(asfs) != 1:
+        raise SystemExit(f"{folder}: expected one .asf, found {len(asfs)}")
+    skel = AsfSkeleton(asfs[0].read_text())
+    for amc in sorted(folder.glob("*.amc")):
+        subject, trial = (int(v) for v in re.fullmatch(r"(\d+)_(\d+)", amc.stem).groups())
+        pts, head = asf_points(skel, parse_amc(amc.read_text(), skel))
+        yield "asf/amc", subject, trial, *finish_clip(pts, head, SOURCE_FPS)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--asf-dir", type=Path, nargs="*", default=[], help="ASF/AMC subject folders")
+    ap.add_argument("--bvh-dir", type=Path, nargs="*", default=[], help="CMU BVH subject folders")
+    ap.add_argument("--index", type=Path, help="CMU index CSV (Subject, Trial #, Motion Description)")
+    ap.add_argument("--out", type=Path, default=REPO / "drm_ros/synth/assets/cmu_joints.npz")
+    args = ap.parse_args()
+    index = read_index(args.index)
+    arrays, clips, listing = {"point_names": np.array(POINTS)}, [], {}
+    sources = [asf_clips(d) for d in args.asf_dir]
+    for source in sources:
+        for source_name, subject, trial, pts, head, dt in source:
+            name = f"cmu_{subject:02d}_{trial:02d}"
+            if name in clips:
+                print(f"{name}: already taken from an earlier source, skipped")
+                continue
+            arrays[f"{name}/points"] = pts.astype(np.float16)
+            arrays[f"{name}/head_rot"] = head.astype(np.float16)
+            arrays[f"{name}/dt"] = np.float32(dt)
+            clips.append(name)
+            feet = [POINTS.index(n) for n in ("left_ankle", "right_ankle", "left_toe", "right_toe")]
+            listing[name] = {"description": index.get((subject, trial), ""), "source": source_name,
+                             "held_out": name in HELD_OUT,
+                             # > ~0.3 m: on a structure (climbing, hanging), floating in a flat scene
+                             "max_lowest_foot_m": round(float(pts[:, feet, 2].min(axis=1).max()), 2)}
+            err = np.abs(pts - pts.astype(np.float16).astype(np.float64)).max() * 1000
+            top = pts[:, POINTS.index("head"), 2].max()
+            print(f"{name} {len(pts):5d} frames dt={dt:.4f} head centre <= {top:.2f} m, float16 error <= "
+                  f"{err:.1f} mm  {index.get((subject, trial), '')}")
+    arrays["clips"] = np.array(clips)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out, **arrays)
+    frames = sum(len(arrays[f"{c}/points"]) for c in clips)
+    old = json.loads(CLIP_LIST.read_text()) if CLIP_LIST.exists() else {"clips": {}}
+    old["clips"] = {**{c: e for c, e in old["clips"].items() if not c.startswith("cmu_")}, **listing}
+    CLIP_LIST.write_text(json.dumps(old, indent=1) + "\n")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB, {len(clips)} clips, {frames} frames)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
