@@ -274,6 +274,35 @@ class Bvh:
         return pos, rot
 
 
+# These BVH files are CMU motions converted onto Reallusion's CC_Base rig ("Motion Dummy", cm):
+# CMU's joint rotations (same rest axes: on clip 01_01, present in both sources, the Head joint's
+# world rotation matches the ASF head bone's within 0.3 deg median) on the dummy's bone lengths.
+BVH_CM_TO_M = 0.01
+# Chest = Spine02 (height between root and neck ~0.5, as DeepMimic's chest); neck = NeckTwist01,
+# the lowest neck joint (the rig's upper neck joints sit ~10 cm above its shoulders).
+BVH_POINTS = {"chest": "CC_Base_Spine02", "neck": "CC_Base_NeckTwist01"}
+for _side, _s in (("left", "L"), ("right", "R")):
+    BVH_POINTS.update({f"{_side}_hip": f"CC_Base_{_s}_Thigh", f"{_side}_knee": f"CC_Base_{_s}_Calf",
+                       f"{_side}_ankle": f"CC_Base_{_s}_Foot", f"{_side}_toe": f"CC_Base_{_s}_MidToe1",
+                       f"{_side}_shoulder": f"CC_Base_{_s}_Upperarm", f"{_side}_elbow": f"CC_Base_{_s}_Forearm",
+                       f"{_side}_wrist": f"CC_Base_{_s}_Hand"})
+# Head centre = the Head joint (skull base, where CMU's head bone starts) moved up the head by
+# half a CMU head bone, as the ASF mapping takes the middle of that bone.
+HEAD_CENTRE_ABOVE_SKULL_BASE = 0.05
+
+
+def bvh_points(bvh: Bvh):
+    """-> (points (F, 18, 3) metres in OUR axes, head_rot (F, 3, 3))."""
+    pos, rot = bvh.forward_kinematics()
+    pos = {k: v * BVH_CM_TO_M @ CMU_TO_OURS.T for k, v in pos.items()}  # same axes as CMU's world
+    pick = {name: pos[joint] for name, joint in BVH_POINTS.items()}
+    pick["root"] = 0.5 * (pick["left_hip"] + pick["right_hip"])
+    head = CMU_TO_OURS @ rot["CC_Base_Head"] @ CMU_TO_OURS.T @ HEAD_REST_AXES
+    pick["head"] = pos["CC_Base_Head"] + HEAD_CENTRE_ABOVE_SKULL_BASE * head[:, :, 1]
+    pts = np.stack([pick[name] for name in POINTS], axis=1)
+    return pts, head
+
+
 # ---------------------------------------------------------------- clips
 def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float):
     """Subsample to OUT_FPS, put the lowest foot point of the clip on z = 0 and the middle of the
@@ -307,16 +336,55 @@ def asf_clips(folder: Path):
         yield "asf/amc", subject, trial, *finish_clip(pts, head, SOURCE_FPS)
 
 
+def bvh_clips(folder: Path, fps: float):
+    """Yield (source, subject, trial, points, head_rot, dt) for one folder of NNN_TT.bvh files."""
+    for path in sorted(folder.glob("*.bvh")):
+        subject, trial = (int(v) for v in re.fullmatch(r"(\d+)_(\d+)", path.stem).groups())
+        pts, head = bvh_points(Bvh(path.read_text()))
+        yield "bvh (CC_Base rig)", subject, trial, *finish_clip(pts, head, fps)
+
+
+def crosscheck(asf: Path, amc: Path, bvh: Path, step: int = 2) -> None:
+    """The same CMU trial through both parsers (AMC at 120 fps, BVH at 120/step fps): median
+    angle between corresponding limb directions and between the head frames, at the frame lag
+    that fits best. Small angles validate both FKs and the BVH frame rate."""
+    from drm_ros.synth.motion import PARENT  # noqa: PLC0415  (only needed here)
+
+    skel = AsfSkeleton(asf.read_text())
+    pa, ha = asf_points(skel, parse_amc(amc.read_text(), skel))
+    pb, hb = bvh_points(Bvh(bvh.read_text()))
+    limbs = ("left_knee", "left_ankle", "right_knee", "right_ankle", "left_elbow", "left_wrist",
+             "right_elbow", "right_wrist")
+    for s in sorted({step, 1, 2}):
+        a, h = pa[::s], ha[::s]
+        n = min(len(a), len(pb))
+        ang = lambda u, v: np.degrees(np.arccos(np.clip((u * v).sum(-1) / np.linalg.norm(u, axis=-1)  # noqa: E731
+                                                         / np.linalg.norm(v, axis=-1), -1, 1)))
+        limb = np.median([ang(a[:n, POINTS.index(c)] - a[:n, POINTS.index(PARENT[c])],
+                              pb[:n, POINTS.index(c)] - pb[:n, POINTS.index(PARENT[c])]) for c in limbs])
+        tr = np.einsum("fij,fij->f", h[:n], hb[:n])
+        head = np.median(np.degrees(np.arccos(np.clip((tr - 1) / 2, -1, 1))))
+        print(f"AMC every {s} frame(s) vs BVH ({len(pa)} vs {len(pb)} frames): limb directions differ by "
+              f"{limb:.1f} deg (median), head frames by {head:.1f} deg")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--asf-dir", type=Path, nargs="*", default=[], help="ASF/AMC subject folders")
     ap.add_argument("--bvh-dir", type=Path, nargs="*", default=[], help="CMU BVH subject folders")
+    ap.add_argument("--bvh-fps", type=float, default=60.0,
+                    help="true frame rate of the BVH files (IClone-CMU-Mocap: 60, every 2nd CMU frame)")
     ap.add_argument("--index", type=Path, help="CMU index CSV (Subject, Trial #, Motion Description)")
     ap.add_argument("--out", type=Path, default=REPO / "drm_ros/synth/assets/cmu_joints.npz")
+    ap.add_argument("--crosscheck", nargs=3, type=Path, metavar=("ASF", "AMC", "BVH"),
+                    help="only compare one trial present in both formats (see crosscheck())")
     args = ap.parse_args()
+    if args.crosscheck:
+        crosscheck(*args.crosscheck)
+        return 0
     index = read_index(args.index)
     arrays, clips, listing = {"point_names": np.array(POINTS)}, [], {}
-    sources = [asf_clips(d) for d in args.asf_dir]
+    sources = [asf_clips(d) for d in args.asf_dir] + [bvh_clips(d, args.bvh_fps) for d in args.bvh_dir]
     for source in sources:
         for source_name, subject, trial, pts, head, dt in source:
             name = f"cmu_{subject:02d}_{trial:02d}"

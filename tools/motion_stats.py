@@ -53,15 +53,23 @@ def main() -> int:
               f"knees forward median {np.nanmedian([c['knees_forward'] for c in chir]):.3f} "
               f"min {np.nanmin([c['knees_forward'] for c in chir]):.3f}")
         print(f"   chest height fraction root->neck: {np.nanmedian([chest_fraction(lib.points[c]) for c in lib.clips]):.3f}")
-        per_clip = [checks.bone_lengths(lib.points[c]) for c in lib.clips]
-        bones[name] = {b: float(np.median([d[b] for d in per_clip])) for b in per_clip[0]}
+        groups = {name: lib.clips} if name == "deepmimic" else {
+            f"cmu {s}": [c for c in lib.clips if listing[c]["source"] == s] for s in sorted({listing[c]["source"] for c in lib.clips})}
+        for group, members in groups.items():
+            per_clip = [checks.bone_lengths(lib.points[c]) for c in members]
+            bones[group] = {b: float(np.median([d[b] for d in per_clip])) for b in per_clip[0]}
+            above = np.nanmedian([checks.head_above_shoulders(lib.points[c]) for c in members])
+            print(f"   {group}: head centre above the shoulder line {above:.3f} m (median over clips)")
         for c in lib.clips:
             ch = checks.chirality(lib.points[c])
             print(f"   {c:16s} {frames[c]:5d} fr  head {heads[lib.clips.index(c)]:.3f}  toes fwd "
                   f"{ch['toes_forward']:.2f}  knees fwd {ch['knees_forward']:.2f}  {listing.get(c, {}).get('description', '')}")
-    print("== bone lengths (m), median: deepmimic  cmu  cmu/deepmimic")
+    others = [g for g in bones if g != "deepmimic"]
+    print("== bone lengths (m), median over clips; ratio to deepmimic in brackets. Columns: deepmimic, "
+          + ", ".join(others))
     for b in bones["deepmimic"]:
-        print(f"   {b:15s} {bones['deepmimic'][b]:.3f}  {bones['cmu'][b]:.3f}  {bones['cmu'][b] / bones['deepmimic'][b]:.2f}")
+        dm = bones["deepmimic"][b]
+        print(f"   {b:15s} {dm:.3f}  " + "  ".join(f"{bones[g][b]:.3f} ({bones[g][b] / dm:.2f})" for g in others))
     return 0
 
 

@@ -78,3 +78,11 @@ def bone_lengths(points: np.ndarray) -> dict[str, float]:
     """Median length of every tree bone (child name -> metres)."""
     return {c: float(np.median(np.linalg.norm(points[:, P[c]] - points[:, P[PARENT[c]]], axis=1)))
             for c in TREE_ORDER}
+
+
+def head_above_shoulders(points: np.ndarray) -> float:
+    """Median height of the head centre above the shoulders' midpoint over upright frames (m):
+    comparable across rigs whose neck joints differ (DeepMimic ~0.13, CMU ~0.16-0.19)."""
+    up = upright(points)
+    shoulders = 0.5 * (points[up, P["left_shoulder"], 2] + points[up, P["right_shoulder"], 2])
+    return float(np.median(points[up, P["head"], 2] - shoulders)) if up.any() else float("nan")
