@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 
 from drm_ros.synth import motion_checks as checks
-from drm_ros.synth.motion import ASSET, CLIP_LIST, CMU_ASSET, P, MotionLibrary
+from drm_ros.synth.motion import ASSET, CLIP_LIST, CMU_ASSET, DEEPMIMIC_EXTRA_ASSET, P, MotionLibrary
 
 
 def chest_fraction(points: np.ndarray) -> float:
@@ -25,13 +25,15 @@ def chest_fraction(points: np.ndarray) -> float:
 def main() -> int:
     listing = json.loads(CLIP_LIST.read_text())["clips"]
     bones = {}
-    for name, path in (("deepmimic", ASSET), ("cmu", CMU_ASSET)):
+    for name, path in (("deepmimic", ASSET), ("deepmimic_extra", DEEPMIMIC_EXTRA_ASSET), ("cmu", CMU_ASSET)):
         lib = MotionLibrary(path=path)
         frames = {c: len(lib.points[c]) for c in lib.clips}
         heads = np.array([checks.standing_head_height(lib.points[c]) for c in lib.clips])
         chir = [checks.chirality(lib.points[c]) for c in lib.clips]
         print(f"== {name}: {len(lib.clips)} clips, {sum(frames.values())} frames "
               f"({sum(frames[c] * lib.dt[c] for c in lib.clips) / 60:.1f} min)")
+        held = [c for c in lib.clips if listing[c]["held_out"]]
+        print(f"   held out: {len(held)} clips, {sum(frames[c] for c in held)} frames: {held}")
         if name == "cmu":
             by_source = Counter(listing[c]["source"] for c in lib.clips)
             by_frames = Counter()
@@ -43,8 +45,6 @@ def main() -> int:
             for c in lib.clips:
                 by_subject[c[:6]] += frames[c]
             print("   frames per subject:", dict(by_subject))
-            held = [c for c in lib.clips if listing[c]["held_out"]]
-            print(f"   held out: {len(held)} clips, {sum(frames[c] for c in held)} frames: {held}")
         ok = ~np.isnan(heads)
         print(f"   standing head-centre height (m), {ok.sum()} clips: min {heads[ok].min():.3f} "
               f"median {np.median(heads[ok]):.3f} max {heads[ok].max():.3f}")
@@ -53,7 +53,7 @@ def main() -> int:
               f"knees forward median {np.nanmedian([c['knees_forward'] for c in chir]):.3f} "
               f"min {np.nanmin([c['knees_forward'] for c in chir]):.3f}")
         print(f"   chest height fraction root->neck: {np.nanmedian([chest_fraction(lib.points[c]) for c in lib.clips]):.3f}")
-        groups = {name: lib.clips} if name == "deepmimic" else {
+        groups = {name: lib.clips} if name != "cmu" else {
             f"cmu {s}": [c for c in lib.clips if listing[c]["source"] == s] for s in sorted({listing[c]["source"] for c in lib.clips})}
         for group, members in groups.items():
             per_clip = [checks.bone_lengths(lib.points[c]) for c in members]

@@ -1,7 +1,7 @@
 """Real motion-capture poses (DeepMimic and CMU clips) turned into varied 3D people.
 
-The assets `assets/deepmimic_joints.npz` and `assets/cmu_joints.npz` (see assets/PROVENANCE.md;
-both in one layout) hold, per clip, FK joint
+The ASSETS `assets/deepmimic_joints.npz`, `deepmimic_extra_joints.npz` and `cmu_joints.npz` (see
+assets/PROVENANCE.md; all in one layout) hold, per clip, FK joint
 positions in a Z-UP world (metres, ground z = 0, the body's forward along +x, left along +y at rest)
 and the head rotation (columns: head forward, up, right). Variation added here: yaw, mirroring,
 body size, per-bone length, small joint rotations. COCO joints come from `coco_joints`.
@@ -19,8 +19,9 @@ from drm_ros.skeleton import COCO_JOINT_NAMES, add_pelvis
 
 ASSET_DIR = Path(__file__).resolve().parent / "assets"
 ASSET = ASSET_DIR / "deepmimic_joints.npz"
+DEEPMIMIC_EXTRA_ASSET = ASSET_DIR / "deepmimic_extra_joints.npz"
 CMU_ASSET = ASSET_DIR / "cmu_joints.npz"
-ASSETS = (ASSET, CMU_ASSET)  # where named clips are looked up, in this order
+ASSETS = (ASSET, DEEPMIMIC_EXTRA_ASSET, CMU_ASSET)  # where named clips are looked up, in this order
 # Per-clip descriptions and the held-out clips (test splits only, never trained on).
 CLIP_LIST = ASSET_DIR / "clips.json"
 POINTS = ("root", "chest", "neck", "head", "right_hip", "right_knee", "right_ankle", "right_toe",
