@@ -11,7 +11,9 @@ The ASF/AMC parser, the BVH parser and the forward kinematics below are our own 
 written from the published format descriptions. Usage (inputs are git snapshots or plain dirs):
     .venv/bin/python tools/extract_cmu.py --asf-dir DIR [DIR ...] --bvh-dir DIR [DIR ...] \
         [--index "CMU data.csv"] [--out drm_ros/synth/assets/cmu_joints.npz]
-Every ASF/AMC dir holds one subject (`NN.asf` + `NN_TT.amc`); BVH dirs hold `NNN_TT.bvh`.
+    .venv/bin/python tools/extract_cmu.py --crosscheck NN.asf NN_TT.amc NNN_TT.bvh
+Every ASF/AMC dir holds one subject (`NN.asf` + `NN_TT.amc`, 120 fps); BVH dirs hold `NNN_TT.bvh`.
+The exact commands and source commits are in drm_ros/synth/assets/PROVENANCE.md.
 """
 from __future__ import annotations
 
@@ -87,6 +89,8 @@ class AsfSkeleton:
             if section == "units" and key == "length":
                 self.unit = float(words[1])
             elif section == "root":
+                if key in ("position", "orientation") and any(float(w) != 0 for w in words[1:4]):
+                    raise ValueError(f"ASF root {key} {words[1:4]} is not zero; this FK assumes it is")
                 if key == "order":
                     self.root_order = [w.lower() for w in words[1:]]
                 elif key == "axis":
@@ -182,9 +186,9 @@ def asf_forward_kinematics(skel: AsfSkeleton, motion: dict[str, np.ndarray]):
 
 
 def asf_points(skel: AsfSkeleton, motion: dict[str, np.ndarray]):
-    """-> (points (F, 18, 3) metres in OUR axes, head_rot (F, 3, 3), chest choice documented below)."""
+    """-> (points (F, 18, 3) metres in OUR axes, head_rot (F, 3, 3)): CMU bones -> our points."""
     start, end, rot = asf_forward_kinematics(skel, motion)
-    scale = CMU_LENGTH_TO_M if abs(skel.unit - 0.45) < 1e-6 else 0.0254 / skel.unit
+    scale = 0.0254 / skel.unit  # CMU: unit 0.45, i.e. CMU_LENGTH_TO_M
     mid = lambda b: 0.5 * (start[b] + end[b])  # noqa: E731
     pick = {
         # Root: the hip centre (midpoint of the femur heads), as DeepMimic's root sits level with
@@ -316,12 +320,12 @@ def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float):
     return pts, head, step / src_fps
 
 
-def read_index(path: Path | None) -> dict[tuple[int, int], str]:
-    """CMU index as CSV (Subject, Trial #, Motion Description, ...) -> {(subject, trial): text}."""
+def read_index(path: Path | None) -> dict[tuple[int, int], dict]:
+    """CMU index as CSV (Subject, Trial #, Motion Description, framerate, ...) -> {(subject, trial): row}."""
     if path is None:
         return {}
     with open(path, newline="") as f:
-        return {(int(r["Subject"]), int(r["Trial #"])): r["Motion Description"].strip() for r in csv.DictReader(f)}
+        return {(int(r["Subject"]), int(r["Trial #"])): r for r in csv.DictReader(f)}
 
 
 def asf_clips(folder: Path):
@@ -388,6 +392,9 @@ def main() -> int:
     for source in sources:
         for source_name, subject, trial, pts, head, dt in source:
             name = f"cmu_{subject:02d}_{trial:02d}"
+            row = index.get((subject, trial), {})
+            if source_name == "asf/amc" and float(row.get("framerate") or SOURCE_FPS) != SOURCE_FPS:
+                raise SystemExit(f"{name}: the CMU index says {row['framerate']} fps, this tool assumes {SOURCE_FPS}")
             if name in clips:
                 print(f"{name}: already taken from an earlier source, skipped")
                 continue
@@ -396,14 +403,14 @@ def main() -> int:
             arrays[f"{name}/dt"] = np.float32(dt)
             clips.append(name)
             feet = [POINTS.index(n) for n in ("left_ankle", "right_ankle", "left_toe", "right_toe")]
-            listing[name] = {"description": index.get((subject, trial), ""), "source": source_name,
+            listing[name] = {"description": row.get("Motion Description", "").strip(), "source": source_name,
                              "held_out": name in HELD_OUT,
                              # > ~0.3 m: on a structure (climbing, hanging), floating in a flat scene
                              "max_lowest_foot_m": round(float(pts[:, feet, 2].min(axis=1).max()), 2)}
             err = np.abs(pts - pts.astype(np.float16).astype(np.float64)).max() * 1000
             top = pts[:, POINTS.index("head"), 2].max()
             print(f"{name} {len(pts):5d} frames dt={dt:.4f} head centre <= {top:.2f} m, float16 error <= "
-                  f"{err:.1f} mm  {index.get((subject, trial), '')}")
+                  f"{err:.1f} mm  {row.get('Motion Description', '').strip()}")
     arrays["clips"] = np.array(clips)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **arrays)
