@@ -103,3 +103,15 @@ def test_held_out_clips_are_listed_and_not_trained_on():
     assert not held & set(train) and {"walk", "jog", "cmu_02_01"} <= set(train)
     assert all(v.shape[1:] == (18, 3) and v.dtype == np.float32 for v in train.values())
     assert ASSET.exists()
+
+
+@pytest.mark.parametrize("asset", ["deepmimic", "deepmimic_extra", "cmu"])
+def test_no_capture_glitches(asset, request):
+    """No joint teleports between frames (CMU has held/zeroed data gaps ending in ~1 m jumps and
+    some BVH files a prepended rest pose; tools/extract_cmu.py cuts them away)."""
+    lib = request.getfixturevalue(asset)
+    for c in lib.clips:
+        p = lib.points[c]
+        joints = np.linalg.norm(np.diff(p - p[:, :1], axis=0), axis=2).max() / lib.dt[c]
+        root = np.linalg.norm(np.diff(p[:, 0], axis=0), axis=1).max() / lib.dt[c]
+        assert joints < 20 and root < 12, (c, joints, root)

@@ -134,3 +134,19 @@ def test_amc_with_a_missing_bone_is_an_error():
     skel = extract_cmu.AsfSkeleton(ASF.format(femur_axis_z=0))
     with pytest.raises(ValueError, match="ltibia"):
         extract_cmu.parse_amc(AMC.replace("ltibia 90\n", ""), skel)
+
+
+def test_clean_span_cuts_capture_glitches_and_the_held_frames_before_them():
+    fps, n = 120.0, 200
+    t = np.arange(n) / fps
+    pts = np.zeros((n, 18, 3))
+    pts[:, :, 0] = t[:, None]  # everyone walks at 1 m/s
+    pts[:, 5, 2] = 0.2 * np.sin(2 * np.pi * t)  # one joint swings (< 2 m/s)
+    assert extract_cmu.clean_span(pts, fps) == (0, n)
+    glitchy = pts.copy()
+    glitchy[130:140, 5, 2] = glitchy[129, 5, 2]  # data gap: the joint is held ...
+    glitchy[140:, 5, 2] += 0.6  # ... and then jumps 0.6 m in one frame (72 m/s)
+    assert extract_cmu.clean_span(glitchy, fps) == (0, 130)
+    tpose = pts.copy()
+    tpose[0] += [2.0, 0.0, 0.0]  # a prepended rest pose elsewhere
+    assert extract_cmu.clean_span(tpose, fps) == (1, n)

@@ -43,6 +43,8 @@ HELD_OUT = {"cmu_01_08", "cmu_01_13", "cmu_02_02", "cmu_02_05", "cmu_02_09", "cm
             "cmu_05_10", "cmu_05_17", "cmu_06_05", "cmu_06_15", "cmu_07_04"}
 SOURCE_FPS = 120.0
 OUT_FPS = 30.0
+# Faster than any joint moves here (root-relative peaks are <= 29 m/s, in fast ballet turns).
+GLITCH_SPEED = 40.0  # m/s, at the source frame rate
 
 
 # ---------------------------------------------------------------- rotations (vectorised)
@@ -308,16 +310,41 @@ def bvh_points(bvh: Bvh):
 
 
 # ---------------------------------------------------------------- clips
+def clean_span(pts: np.ndarray, fps: float) -> tuple[int, int]:
+    """The longest run of source frames free of capture glitches, as [start, end).
+
+    A glitch is a frame-to-frame move faster than GLITCH_SPEED (root-relative joint or root): in
+    this data they are data gaps (limbs held frozen or zeroed, e.g. 03_02's right arm in a T-pose
+    for 50 frames) that end in a 0.5-1 m jump, and the T-pose some BVH files have prepended (07_03+).
+    Frames just before a jump in which the jumping joint did not move at all were held, so go too."""
+    rel = pts - pts[:, :1]
+    moves = np.linalg.norm(np.diff(rel, axis=0), axis=2)  # (F - 1, 18): frame i -> i + 1
+    root = np.linalg.norm(np.diff(pts[:, 0], axis=0), axis=1)
+    cuts = np.flatnonzero(np.maximum(moves.max(axis=1), root) * fps > GLITCH_SPEED) + 1
+    bounds = [0, *cuts.tolist(), len(pts)]
+    spans = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b < len(pts):
+            joint = moves[b - 1].argmax()
+            while b - 1 > a and moves[b - 2, joint] < 1e-6:
+                b -= 1
+        spans.append((a, b))
+    return max(spans, key=lambda s: s[1] - s[0])
+
+
 def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float):
-    """Subsample to OUT_FPS, put the lowest foot point of the clip on z = 0 and the middle of the
-    root's horizontal range at x = y = 0 (keeps float16 rounding small)."""
+    """Keep the clean span, subsample to OUT_FPS, put the lowest foot point of the clip on z = 0
+    and the middle of the root's horizontal range at x = y = 0 (keeps float16 rounding small).
+    -> (points, head_rot, dt, (first, end, total) source frames kept)."""
+    first, end = clean_span(pts, src_fps)
+    kept = (first, end, len(pts))
     step = int(round(src_fps / OUT_FPS))
-    pts, head = pts[::step].copy(), head[::step].copy()
+    pts, head = pts[first:end:step].copy(), head[first:end:step].copy()
     feet = [POINTS.index(n) for n in ("left_ankle", "right_ankle", "left_toe", "right_toe")]
     pts[..., 2] -= pts[:, feet, 2].min()
     root = pts[:, POINTS.index("root"), :2]
     pts[..., :2] -= 0.5 * (root.min(axis=0) + root.max(axis=0))
-    return pts, head, step / src_fps
+    return pts, head, step / src_fps, kept
 
 
 def read_index(path: Path | None) -> dict[tuple[int, int], dict]:
@@ -390,7 +417,7 @@ def main() -> int:
     arrays, clips, listing = {"point_names": np.array(POINTS)}, [], {}
     sources = [asf_clips(d) for d in args.asf_dir] + [bvh_clips(d, args.bvh_fps) for d in args.bvh_dir]
     for source in sources:
-        for source_name, subject, trial, pts, head, dt in source:
+        for source_name, subject, trial, pts, head, dt, kept in source:
             name = f"cmu_{subject:02d}_{trial:02d}"
             row = index.get((subject, trial), {})
             if source_name == "asf/amc" and float(row.get("framerate") or SOURCE_FPS) != SOURCE_FPS:
@@ -407,10 +434,13 @@ def main() -> int:
                              "held_out": name in HELD_OUT,
                              # > ~0.3 m: on a structure (climbing, hanging), floating in a flat scene
                              "max_lowest_foot_m": round(float(pts[:, feet, 2].min(axis=1).max()), 2)}
+            if kept[:2] != (0, kept[2]):  # glitches cut away (clean_span)
+                listing[name]["source_frames_kept"] = f"{kept[0]}-{kept[1]} of {kept[2]}"
             err = np.abs(pts - pts.astype(np.float16).astype(np.float64)).max() * 1000
             top = pts[:, POINTS.index("head"), 2].max()
             print(f"{name} {len(pts):5d} frames dt={dt:.4f} head centre <= {top:.2f} m, float16 error <= "
-                  f"{err:.1f} mm  {row.get('Motion Description', '').strip()}")
+                  f"{err:.1f} mm  {row.get('Motion Description', '').strip()}"
+                  + (f"  [kept source frames {kept[0]}-{kept[1]} of {kept[2]}]" if kept[:2] != (0, kept[2]) else ""))
     arrays["clips"] = np.array(clips)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **arrays)
