@@ -115,3 +115,13 @@ def test_no_capture_glitches(asset, request):
         joints = np.linalg.norm(np.diff(p - p[:, :1], axis=0), axis=2).max() / lib.dt[c]
         root = np.linalg.norm(np.diff(p[:, 0], axis=0), axis=1).max() / lib.dt[c]
         assert joints < 20 and root < 12, (c, joints, root)
+
+
+def test_sequence_configs_use_looping_clips_only():
+    """MotionLibrary.frame(loop=True) treats the last frame as the first of the next cycle, which
+    holds only for clips flagged `loops` in clips.json (not the CMU or long DeepMimic clips)."""
+    listing = json.loads(CLIP_LIST.read_text())["clips"]
+    for name in ("default.yaml", "sequence.yaml"):
+        seq = yaml.safe_load((CONFIG_DIR / name).read_text()).get("sequence") or {}
+        assert seq.get("clips") and all(listing[c]["loops"] for c in seq["clips"]), name
+    assert not any(e["loops"] for c, e in listing.items() if c.startswith("cmu_"))

@@ -431,7 +431,7 @@ def main() -> int:
             clips.append(name)
             feet = [POINTS.index(n) for n in ("left_ankle", "right_ankle", "left_toe", "right_toe")]
             listing[name] = {"description": row.get("Motion Description", "").strip(), "source": source_name,
-                             "held_out": name in HELD_OUT,
+                             "held_out": name in HELD_OUT, "loops": False,
                              # > ~0.3 m: on a structure (climbing, hanging), floating in a flat scene
                              "max_lowest_foot_m": round(float(pts[:, feet, 2].min(axis=1).max()), 2)}
             if kept[:2] != (0, kept[2]):  # glitches cut away (clean_span)
