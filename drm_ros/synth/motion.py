@@ -79,11 +79,16 @@ def _open(paths: Iterable[Path]) -> dict[str, np.lib.npyio.NpzFile]:
     return owner
 
 
+TRAINING = "training"  # the `clips` setting that selects training_clips()
+
+
 class MotionLibrary:
     """Motion clips, restricted to `clips` (None = every clip of `path`, by default DeepMimic's).
     `path` is one asset or several; named clips are also found in the other ASSETS (CMU)."""
 
-    def __init__(self, clips: list[str] | None = None, path: Path | Sequence[Path] = ASSET):
+    def __init__(self, clips: list[str] | str | None = None, path: Path | Sequence[Path] = ASSET):
+        if clips == TRAINING:
+            clips, path = training_clips(), ASSETS
         paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
         owner = _open(paths)
         chosen = list(owner) if not clips else list(clips)
@@ -116,6 +121,12 @@ def held_out_clips() -> set[str]:
     """Clips reserved for test splits (CMU and DeepMimic), from assets/clips.json."""
     listing = json.loads(CLIP_LIST.read_text())
     return {c for c, entry in listing["clips"].items() if entry["held_out"]}
+
+
+def training_clips() -> list[str]:
+    """Every clip of every asset except the held-out ones: what `clips: training` selects."""
+    skip = held_out_clips()
+    return sorted(c for c in _open(ASSETS) if c not in skip)
 
 
 def training_points(paths: Sequence[Path] = ASSETS, exclude: Iterable[str] | None = None) -> dict[str, np.ndarray]:

@@ -39,6 +39,9 @@ PEOPLE_PER_CAMERA = 4
 class LifterConfig:
     name: str = "lifter"
     synth_configs: list[str] = field(default_factory=lambda: ["config/synth/train.yaml"])  # scene sampling
+    # "synth": the synth configs' own clips; "all": every clip of every motion asset (DeepMimic,
+    # CMU) except the held-out ones (assets/clips.json), each clip equally likely
+    motion: str = "synth"
     val_synth_config: str = "config/synth/test_near.yaml"  # held-out motions, for the log only
     people: int = 200_000  # projected training people (sampled once, cached in out_dir)
     val_people: int = 5_000
@@ -71,7 +74,7 @@ class LifterConfig:
 
 # ------------------------------------------------------------------ projected people
 def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_perturb_deg: float = 0.0,
-                     procedural_share: float = 0.0) -> dict[str, np.ndarray]:
+                     procedural_share: float = 0.0, motion: str = "synth") -> dict[str, np.ndarray]:
     """`num` people as the generator would place them, projected into the network input:
     joints_net (N, J2D, 2), joints3d (N, 18, 3) camera frame, f_net (N,)."""
     from drm_ros.synth.config import load_config
@@ -80,7 +83,13 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
     from drm_ros.synth.rig import sample_rig
 
     cfg = load_config(synth_config)
-    motion = MotionLibrary(cfg.get("clips"))
+    if motion == "all":
+        motion = MotionLibrary("training")
+        cfg["clip_weights"] = {}
+    elif motion == "synth":
+        motion = MotionLibrary(cfg.get("clips"))
+    else:
+        raise ValueError(f"lifter motion must be 'synth' or 'all', got {motion!r}")
     rng = np.random.default_rng(seed)
     body_wild = dict(cfg["body"], joint_perturb_deg=extra_perturb_deg)
     j2d, j3d, fnet = [], [], []
@@ -182,7 +191,7 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     for i, synth in enumerate(cfg.synth_configs):
         n = cfg.people // len(cfg.synth_configs)
         parts.append(load_or_sample(out / f"people_{i}.npz", n, synth, cfg.seed + 1000 * i, cfg.input_size,
-                                    cfg.extra_perturb_deg, cfg.procedural_share))
+                                    cfg.extra_perturb_deg, cfg.procedural_share, cfg.motion))
     people = {k: torch.from_numpy(np.concatenate([p[k] for p in parts])) for k in parts[0]}
     val = {k: torch.from_numpy(v) for k, v in load_or_sample(out / "people_val.npz", cfg.val_people, cfg.val_synth_config,
                                                                cfg.seed + 777, cfg.input_size).items()}
