@@ -98,3 +98,11 @@ def test_pretrain_then_finetune_with_the_lifter_fixed(tmp_path):
     pretrained = torch.load(lifter_file, weights_only=True)["state_dict"]
     for k, v in pretrained.items():
         assert torch.equal(net.depth_head.lifter.state_dict()[k], v), k  # fixed during fine-tuning
+
+
+def test_training_clips_setting_never_includes_held_out_motion():
+    from drm_ros.synth.motion import MotionLibrary, held_out_clips
+
+    lib = MotionLibrary("training")
+    assert len(lib.clips) > 50 and not set(lib.clips) & held_out_clips()
+    assert {"walk", "cmu_01_01"} <= set(lib.clips)
