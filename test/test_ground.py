@@ -18,8 +18,8 @@ LA, RA = JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]
 ANKLE_H = RefineSettings().ankle_height_m
 # posehelpers' optical-frame person (y down, ankles 0.88 m below the pelvis) as z-up world offsets
 WORLD_SKELETON = np.stack([SKELETON[:, 2], -SKELETON[:, 0], -SKELETON[:, 1]], axis=1)
-# plane-dominated fusion: the result must then be the exact intersection
-EXACT = RefineSettings(drm_sigma_frac=1e4, gate_k=1e9)
+# plane-dominated fusion carried by DRM's dz only: the result must then be the exact intersection
+EXACT = RefineSettings(drm_sigma_frac=1e4, gate_k=1e9, upright_offset_sigma_m=1e4)
 
 
 def rig(height=1.3, pitch=12.0, roll=2.0):
@@ -81,6 +81,18 @@ def test_feet_on_the_known_plane_give_the_exact_absolute_pose():
     assert np.allclose(res.poses.joints3d, truth.joints3d, atol=1e-6)
     assert np.allclose(res.poses.roots, truth.roots, atol=1e-6)
     assert np.allclose(res.poses.joints2d, truth.joints2d, atol=1e-6)  # moved along the rays only
+
+
+def test_an_upright_person_gets_the_pelvis_above_the_feet_despite_bad_relative_depth():
+    R, C = rig()
+    truth = poses_in_camera([world_person(5.0, 0.8)], R, C)  # pelvis above the ankles' midpoint
+    drm = with_depth_error(truth, [0.2])
+    z = drm.joints3d[0, [LA, RA], 2]
+    drm.joints3d[0, [LA, RA]] *= ((z + [0.4, 0.3]) / z)[:, None]  # DRM's dz at the ankles off by 0.3-0.4 m
+    s = RefineSettings(drm_sigma_frac=1e4, gate_k=1e9, relative_depth_sigma_m=1e4)
+    res = refine(drm, GroundPlane(R[:, 2], C[2]), CAM, s)
+    assert res.status[0] == REFINED
+    assert res.poses.roots[0, 2] == pytest.approx(truth.roots[0, 2], abs=1e-6)
 
 
 def test_fusion_weights_plane_and_drm_by_their_variances():
@@ -167,3 +179,19 @@ def test_auto_plane_ignores_people_who_are_not_upright():
     for _ in range(10):
         auto.update(lying)
     assert auto.num_points == 0 and auto.plane is None
+
+
+def test_a_slightly_wrong_fixed_plane_is_rejected_over_a_stream():
+    """A camera height 25 % too large biases every plane depth the same way: too little for one
+    person's gate, but the evidence of a stream rejects the plane and DRM's depth is kept."""
+    rng = np.random.default_rng(5)
+    R, C = rig(1.2, 10.0, 0.0)
+    wrong = GroundDepth("fixed", GroundPlane(R[:, 2], 1.25 * C[2]))
+    right = GroundDepth("fixed", GroundPlane(R[:, 2], C[2]))
+    for _ in range(30):
+        truth = poses_in_camera([world_person(rng.uniform(2.5, 6.0), rng.uniform(-1, 1))], R, C)
+        drm = with_depth_error(truth, rng.normal(0.0, 0.06, 1))
+        last_wrong, last_right = wrong.apply(drm, CAM), right.apply(drm, CAM)
+    assert last_wrong.status[0] == GATED and np.array_equal(last_wrong.poses.roots, drm.roots)
+    assert wrong.totals["frames_plane_rejected"] > 20
+    assert last_right.status[0] == REFINED and right.totals["frames_plane_rejected"] == 0

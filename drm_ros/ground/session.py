@@ -15,6 +15,7 @@ from drm_ros.ground.refine import RefineResult, RefineSettings, refine
 from drm_ros.poses import PoseSet
 
 MODES = ("off", "known", "fixed", "auto")
+EVIDENCE_MEMORY = 0.98
 
 
 class GroundDepth:
@@ -28,7 +29,9 @@ class GroundDepth:
         self.auto = AutoPlane(replace(fit, ankle_height_m=settings.ankle_height_m)) if mode == "auto" else None
         self._camera: Camera | None = None
         self.plane: GroundPlane | None = plane
-        self.totals = {"no_feet": 0, "gated": 0, "refined": 0}
+        self.evidence = (0.0, 0.0)  # plane vs DRM over the frames with the current plane
+        self._evidence_key = None
+        self.totals = {"no_feet": 0, "gated": 0, "refined": 0, "frames_plane_rejected": 0}
 
     def apply(self, poses: PoseSet, camera: Camera, known: GroundPlane | None = None) -> RefineResult:
         """Refine one frame's poses. `known` is required in mode 'known' (ValueError without it)."""
@@ -47,7 +50,13 @@ class GroundDepth:
             # a learnt floor is less certain than a measured one
             settings = replace(settings, plane_height_sigma_m=max(settings.plane_height_sigma_m, 0.05),
                                plane_tilt_sigma_deg=max(settings.plane_tilt_sigma_deg, 1.0))
-        result = refine(poses, self.plane if self.mode != "off" else None, camera, settings)
+        # a fixed or learnt plane is checked against DRM over the whole stream, a per-frame one per frame
+        key = (self.auto.reset_count, camera) if self.auto else (id(self.plane), camera)
+        if self.mode == "known" or key != self._evidence_key:
+            self.evidence, self._evidence_key = (0.0, 0.0), key
+        result = refine(poses, self.plane if self.mode != "off" else None, camera, settings, self.evidence)
+        # old evidence fades (EVIDENCE_MEMORY per frame), so a plane that goes bad is noticed
+        self.evidence = tuple(EVIDENCE_MEMORY * a + b for a, b in zip(self.evidence, result.evidence))
         for k, v in result.counts.items():
             self.totals[k] += v
         return result
