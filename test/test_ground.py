@@ -1,5 +1,7 @@
 """Ground-plane-aware depth: exact geometry with a known floor, the consistency gate, and the
 self-estimated floor of a static camera (convergence and reset after the camera moves)."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,20 @@ def test_a_slightly_wrong_fixed_plane_is_rejected_over_a_stream():
     assert last_wrong.status[0] == GATED and np.array_equal(last_wrong.poses.roots, drm.roots)
     assert wrong.totals["frames_plane_rejected"] > 20
     assert last_right.status[0] == REFINED and right.totals["frames_plane_rejected"] == 0
+
+
+def test_dataset_ground_annotation_round_trips_and_known_mode_needs_it(tmp_path, capsys):
+    from drm_ros.cli import main
+    from drm_ros.data.sample import Sample, load_dataset, save_dataset
+
+    R, C = rig(1.1, 7.0, -1.0)
+    poses = poses_in_camera([world_person(3.0, 0.0)], R, C)
+    labelled = Sample("images/a.jpg", CAM, poses.joints3d, poses.joints2d, np.ones((1, NUM_JOINTS)), poses.boxes,
+                      [{}], GroundPlane(R[:, 2], C[2]))
+    (tmp_path / "images").mkdir()
+    save_dataset(tmp_path, [labelled, replace(labelled, image_path="images/b.jpg", ground=None)])
+    back = load_dataset(tmp_path)
+    assert back[0].ground.angle_to_deg(labelled.ground) < 1e-3 and back[0].ground.height == pytest.approx(1.1)
+    assert back[1].ground is None
+    assert main(["eval", "--data", str(tmp_path), "--ground-plane", "known"]) == 1
+    assert "needs every image's 'ground' annotation" in capsys.readouterr().err

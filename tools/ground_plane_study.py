@@ -34,6 +34,28 @@ def poses_from_json(rec: dict) -> PoseSet:
                    arr("joints2d", (n, NUM_JOINTS, 2)), arr("joint_scores", (n, NUM_JOINTS)))
 
 
+def with_oracle(pred: PoseSet, sample, ankles_2d: bool, relative: bool) -> PoseSet:
+    """The prediction with parts replaced by ground truth for matched people, to split the
+    refinement's remaining error into its sources: the 2D ankles (their rays) and DRM's relative
+    depths (dz). The root depth stays DRM's: the refinement has to find it."""
+    out = PoseSet(pred.scores, pred.boxes, pred.roots.copy(), pred.joints3d.copy(), pred.joints2d.copy(),
+                  pred.joint_scores)
+    match = match_persons(pred, sample)
+    for p, n in enumerate(match):
+        if n < 0 or not np.isfinite(sample.joints3d[p]).all():
+            continue
+        gt = sample.joints3d[p]
+        z = out.joints3d[n, :, 2].copy()
+        if relative:
+            z = out.roots[n, 2] + gt[:, 2] - gt[ROOT, 2]
+            out.joints3d[n] = out.joints3d[n] / out.joints3d[n, :, 2:3] * z[:, None]
+        if ankles_2d:
+            for j in ANKLES:
+                out.joints3d[n, j] = gt[j] / gt[j, 2] * z[j]
+                out.joints2d[n, j] = sample.joints2d[p, j]
+    return out
+
+
 def robust(values) -> str:
     v = np.asarray(values)
     mad = 1.4826 * np.median(np.abs(v - np.median(v)))
@@ -71,7 +93,9 @@ def main() -> int:
                 ("gate k=5", replace(base, gate_k=5.0)), ("no gate", replace(base, gate_k=1e9)),
                 ("ankle 0.06 m", replace(base, ankle_height_m=0.06)), ("ankle 0.10 m", replace(base, ankle_height_m=0.10)),
                 ("plane only (no fusion)", replace(base, drm_sigma_frac=1e3)),
-                ("a plane 0.3 m too high", "wrong")]
+                ("a plane 0.3 m too high", "wrong"),
+                ("oracle 2D ankles", ("oracle", True, False)), ("oracle dz", ("oracle", False, True)),
+                ("oracle 2D ankles + dz", ("oracle", True, True))]
     print(f"\n{'setting':<24} {'AP_root@25':>10} {'PCKabs m.':>9} {'PCKrel m.':>9} {'root med %':>10} "
           f"{'root mm':>8} {'refined':>7} {'gated':>6} {'no feet':>7}")
     for name, setting in variants:
@@ -84,6 +108,8 @@ def main() -> int:
             plane, st = s.ground, setting
             if setting == "wrong":
                 plane, st = replace(plane, height=plane.height + 0.3), base
+            if isinstance(setting, tuple):
+                pred, st = with_oracle(pred, s, *setting[1:]), base
             r = refine(pred, plane, s.camera, st)
             out.append(r.poses)
             for k in counts:

@@ -120,6 +120,8 @@ class AutoPlane:
         self.inlier_fraction = 0.0
         self.num_points = 0
         self.residual_cm = float("nan")
+        self.tilt_sigma_deg = float("nan")
+        self.height_sigma_m = float("nan")
 
     @property
     def confidence(self) -> float:
@@ -170,4 +172,11 @@ class AutoPlane:
         except PlaneError:
             self.plane = None
             return
-        self.residual_cm = float(np.sqrt(np.mean((pts[inl] @ n + off) ** 2)) * 100)
+        resid = pts[inl] @ n + off
+        self.residual_cm = float(np.sqrt(np.mean(resid ** 2)) * 100)
+        # the fit's own uncertainty: residual spread over the points' lever arm within the floor
+        spread = np.linalg.eigvalsh(np.cov((pts[inl] - pts[inl].mean(0)).T) * inl.sum())  # ascending
+        sigma = float(np.std(resid))
+        self.tilt_sigma_deg = float(np.degrees(sigma / np.sqrt(max(spread[1], 1e-9))))
+        self.height_sigma_m = float(sigma / np.sqrt(inl.sum()) + np.radians(self.tilt_sigma_deg)
+                                    * np.linalg.norm(pts[inl].mean(0)))

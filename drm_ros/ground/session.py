@@ -47,9 +47,9 @@ class GroundDepth:
             self.plane = self.auto.update(poses)  # learnt from DRM's own, unrefined poses
         settings = self.settings
         if self.mode == "auto" and self.plane is not None:
-            # a learnt floor is less certain than a measured one
-            settings = replace(settings, plane_height_sigma_m=max(settings.plane_height_sigma_m, 0.05),
-                               plane_tilt_sigma_deg=max(settings.plane_tilt_sigma_deg, 1.0))
+            # a learnt floor is as certain as its fit says (never more than a measured one)
+            settings = replace(settings, plane_height_sigma_m=max(settings.plane_height_sigma_m, self.auto.height_sigma_m),
+                               plane_tilt_sigma_deg=max(settings.plane_tilt_sigma_deg, self.auto.tilt_sigma_deg))
         # a fixed or learnt plane is checked against DRM over the whole stream, a per-frame one per frame
         key = (self.auto.reset_count, camera) if self.auto else (id(self.plane), camera)
         if self.mode == "known" or key != self._evidence_key:
@@ -71,6 +71,7 @@ class GroundDepth:
         p = self.plane
         text = f"{self.mode}: camera {p.height:.2f} m above the floor, pitch {p.pitch_deg:.1f} deg, roll {p.roll_deg:.1f} deg"
         if self.auto:
-            text += (f", confidence {self.auto.confidence:.2f} ({self.auto.num_points} points, "
+            text += (f", confidence {self.auto.confidence:.2f}, +-{self.auto.tilt_sigma_deg:.1f} deg / "
+                     f"+-{self.auto.height_sigma_m:.2f} m ({self.auto.num_points} points, "
                      f"{self.auto.reset_count} resets)")
         return text
