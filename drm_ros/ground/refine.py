@@ -51,13 +51,13 @@ class RefineSettings:
     min_ankle_score: float = 0.3  # below: the ankle is not "confidently visible"
     pixel_sigma_px: float = 2.0  # 2D ankle error floor (original pixels)
     pixel_sigma_frac: float = 0.03  # ... plus this fraction of the person's apparent height
-    # Measured on the robot-range split (tools/ground_plane_study.py, model/logs/ground_plane/):
-    # DRM's dz at the ankles is off by a robust sigma of 0.24 m, its root depth by 0.12 Z, its 2D
-    # ankles by 0.025-0.033 of the person's apparent height.
+    # Measured by tools/ground_plane_study.py (model/logs/ground_plane/study_*.log), calibration /
+    # robot-range test split: DRM's dz at the ankles is off by a robust sigma of 0.23 / 0.24 m, its
+    # root depth by 0.09 / 0.12 Z (the larger kept), its 2D ankles by 0.02-0.03 of the apparent height.
     relative_depth_sigma_m: float = 0.24  # DRM's error of dz at the ankle
     upright_offset_sigma_m: float = 0.15  # pelvis off the vertical above the feet (stride, lean)
     drm_sigma_frac: float = 0.12  # DRM's root depth error, fraction of the depth
-    plane_height_sigma_m: float = 0.02  # uncertainty of the plane itself (set by its source)
+    plane_height_sigma_m: float = 0.02  # a measured mounting (params, TF); AutoPlane sets its own
     plane_tilt_sigma_deg: float = 0.5
     gate_k: float = 3.0
     frame_gate_k: float = 2.0  # the frame-level gate (plane_agrees), in standard errors
