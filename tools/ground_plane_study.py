@@ -94,8 +94,12 @@ def main() -> int:
                 ("ankle 0.06 m", replace(base, ankle_height_m=0.06)), ("ankle 0.10 m", replace(base, ankle_height_m=0.10)),
                 ("plane only (no fusion)", replace(base, drm_sigma_frac=1e3)),
                 ("a plane 0.3 m too high", "wrong"),
-                ("oracle 2D ankles", ("oracle", True, False)), ("oracle dz", ("oracle", False, True)),
-                ("oracle 2D ankles + dz", ("oracle", True, True))]
+                ("oracle 2D ankles", ("oracle", True, False, base)), ("oracle dz", ("oracle", False, True, base)),
+                ("oracle 2D ankles + dz", ("oracle", True, True, base)),
+                # the geometry's own ceiling: true 2D and dz, the joint centre's height (no detector
+                # offset), feet trusted over DRM: what remains is feet off the floor and ankle height spread
+                ("  same, 0.08 m, feet+dz only", ("oracle", True, True, replace(
+                    base, ankle_height_m=0.08, drm_sigma_frac=1e3, relative_depth_sigma_m=0.01, upright_offset_sigma_m=1e3)))]
     print(f"\n{'setting':<24} {'AP_root@25':>10} {'PCKabs m.':>9} {'PCKrel m.':>9} {'root med %':>10} "
           f"{'root mm':>8} {'refined':>7} {'gated':>6} {'no feet':>7}")
     for name, setting in variants:
@@ -109,7 +113,7 @@ def main() -> int:
             if setting == "wrong":
                 plane, st = replace(plane, height=plane.height + 0.3), base
             if isinstance(setting, tuple):
-                pred, st = with_oracle(pred, s, *setting[1:]), base
+                pred, st = with_oracle(pred, s, setting[1], setting[2]), setting[3]
             r = refine(pred, plane, s.camera, st)
             out.append(r.poses)
             for k in counts:
