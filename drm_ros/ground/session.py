@@ -25,7 +25,7 @@ class GroundDepth:
             raise ValueError(f"ground plane mode '{mode}' is not one of {', '.join(MODES)}")
         if mode == "fixed" and plane is None:
             raise ValueError("ground plane mode 'fixed' needs a plane")
-        self.mode, self.fixed, self.settings = mode, plane, settings
+        self.mode, self.settings = mode, settings
         self.auto = AutoPlane(replace(fit, ankle_height_m=settings.ankle_height_m)) if mode == "auto" else None
         self._camera: Camera | None = None
         self.plane: GroundPlane | None = plane
