@@ -5,6 +5,7 @@ jitter comes from (tracked triples whose three frames were all refined, or not).
     .venv/bin/python tools/vtest_ground.py
 """
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,9 +33,11 @@ def main() -> int:
         poses = est.estimate(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB), camera)
         raw.append(poses.select(np.argsort(-poses.scores, kind="stable")[:20]))  # the node's max_persons
     for mode in ("off", "auto"):
-        ground, tracker, frames, status = GroundDepth(mode), Tracker(0.5, 5, 0.15), [], []
+        ground, tracker, frames, status, cost = GroundDepth(mode), Tracker(0.5, 5, 0.15), [], [], []
         for poses in raw:
+            t0 = time.perf_counter()
             result = ground.apply(poses, camera)
+            cost.append(time.perf_counter() - t0)
             frames.append(tracker.update(result.poses))
             status.append(result.status)
         rep = plausibility_report(frames)
@@ -42,7 +45,8 @@ def main() -> int:
         print(f"{mode}: {ground.describe()}\n  people: {ground.totals}\n  jitter median {rep['jitter_mm']['median']:.0f} mm "
               f"(pelvis only {np.median(joint_jitter_mm(roots)):.0f} mm), ground-plane residual "
               f"{rep['ground_plane']['residual_rms_cm']:.1f} cm rms / {rep['ground_plane']['residual_median_cm']:.1f} cm "
-              f"median, heights median {rep['height_m']['median']:.2f} m, tracks {rep['tracks']['num_tracks']}")
+              f"median, heights median {rep['height_m']['median']:.2f} m, tracks {rep['tracks']['num_tracks']}\n"
+              f"  GroundDepth.apply per frame: median {np.median(cost) * 1000:.1f} ms")
         if mode == "auto":
             by = {"all three refined": [], "some refined": [], "none refined": []}
             ids = [{int(pid): i for i, pid in enumerate(f.ids)} for f in frames]

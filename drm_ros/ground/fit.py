@@ -59,49 +59,47 @@ def upright_ankles(poses: PoseSet, s: FitSettings) -> np.ndarray:
     return pts[np.all(np.isfinite(pts), axis=1) & (pts[:, 2] > 0.1)]
 
 
-def _relative_depth_error(pts: np.ndarray, normal: np.ndarray, offset: float) -> np.ndarray:
-    """|Z - Z_plane| / Z for points on their rays against the plane n.X + c = 0."""
+def _relative_depth_error(pts: np.ndarray, normal: np.ndarray, offset) -> np.ndarray:
+    """|Z - Z_plane| / Z for points (N, 3) on their rays against planes n.X + c = 0: one plane
+    (3,) and scalar c -> (N,), or K planes (K, 3) and (K,) -> (K, N)."""
     rays = pts / pts[:, 2:3]
     with np.errstate(divide="ignore", invalid="ignore"):
-        zp = -offset / (rays @ normal)
+        zp = -np.asarray(offset, dtype=np.float64)[..., None] / (np.asarray(normal) @ rays.T)
         err = np.abs(pts[:, 2] - zp) / pts[:, 2]
     return np.where((zp > 0) & np.isfinite(err), err, np.inf)
 
 
 def fit_ankle_plane(pts: np.ndarray, s: FitSettings, rng: np.random.Generator):
-    """RANSAC + weighted least squares -> (unit normal towards the camera, offset c > 0 with
-    n.X + c = 0, inlier mask), or None."""
+    """RANSAC (all candidate planes scored at once) + weighted least squares -> (unit normal
+    towards the camera, offset c > 0 with n.X + c = 0, inlier mask), or None."""
     if len(pts) < 3:
         return None
-    best, best_count = None, 0
-    for _ in range(s.iterations):
-        a, b, c = pts[rng.choice(len(pts), 3, replace=False)]
-        n = np.cross(b - a, c - a)
-        norm = np.linalg.norm(n)
-        if norm < 1e-9:
-            continue
-        n /= norm
-        off = -float(n @ a)
-        if off < 0:
-            n, off = -n, -off
-        inl = _relative_depth_error(pts, n, off) < s.inlier_depth_frac
-        if inl.sum() > best_count:
-            best, best_count = inl, int(inl.sum())
-    if best is None or best_count < 3:
+    tri = pts[rng.integers(0, len(pts), size=(s.iterations, 3))]  # (K, 3, 3); repeats drop out below
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    norm = np.linalg.norm(n, axis=1)
+    ok = norm > 1e-9
+    if not ok.any():
+        return None
+    n = n[ok] / norm[ok, None]
+    off = -np.einsum("kj,kj->k", n, tri[ok, 0])
+    n, off = np.where(off[:, None] < 0, -n, n), np.abs(off)
+    counts = (_relative_depth_error(pts, n, off) < s.inlier_depth_frac).sum(axis=1)
+    best = _relative_depth_error(pts, n[np.argmax(counts)], off[np.argmax(counts)]) < s.inlier_depth_frac
+    if best.sum() < 3:
         return None
     for _ in range(2):  # weighted least squares on the inliers, then re-select them once
         w = 1.0 / pts[best, 2] ** 2
         centroid = (w[:, None] * pts[best]).sum(0) / w.sum()
         d = (pts[best] - centroid) * np.sqrt(w)[:, None]
-        n = np.linalg.svd(d, full_matrices=False)[2][-1]
-        off = -float(n @ centroid)
-        if off < 0:
-            n, off = -n, -off
-        inl = _relative_depth_error(pts, n, off) < s.inlier_depth_frac
+        normal = np.linalg.svd(d, full_matrices=False)[2][-1]
+        c = -float(normal @ centroid)
+        if c < 0:
+            normal, c = -normal, -c
+        inl = _relative_depth_error(pts, normal, c) < s.inlier_depth_frac
         if inl.sum() < 3:
             break
         best = inl
-    return n, off, best
+    return normal, c, best
 
 
 class AutoPlane:
