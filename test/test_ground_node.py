@@ -101,3 +101,26 @@ def test_node_reads_the_floor_from_tf_static_and_shows_it(ros):  # noqa: F811
         rig.close()
         executor.remove_node(publisher_node)
         publisher_node.destroy_node()
+
+
+def test_node_in_auto_mode_reports_that_it_has_no_floor_yet(ros):  # noqa: F811
+    rig = Rig(ros, "cam_ground_auto", ground_plane="auto", diagnostics_period_sec=0.2)
+    diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
+    try:
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)  # one frame: served with DRM's depth, the floor still unknown
+
+        def ground_status():
+            for arr in list(diagnostics.messages):
+                for s in arr.status:
+                    if "cam_ground_auto" in s.name and s.name.endswith("ground plane"):
+                        return s
+            return None
+
+        status = wait_until(ground_status, 10, "a ground plane status on /diagnostics")
+        assert status.level == DiagnosticStatus.WARN and "auto: no plane yet" in status.message
+        assert {kv.key: kv.value for kv in status.values}["source"] == "auto"
+    finally:
+        rig.close()
