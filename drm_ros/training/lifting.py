@@ -204,9 +204,19 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * (
         0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))))
     g = torch.Generator().manual_seed(cfg.seed)
+    start = 1
+    last = out / "last.pt"
+    if last.is_file():  # resumable: a long CPU job must survive an interruption
+        state = torch.load(last, weights_only=False)
+        lifter.load_state_dict(state["lifter"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        g.set_state(state["generator"])
+        start = state["step"] + 1
+        log(f"resumed from {last} at step {start}")
     metrics = open(out / "metrics.jsonl", "a")
     running = []
-    for step in range(1, cfg.steps + 1):
+    for step in range(start, cfg.steps + 1):
         idx = torch.randint(n, (cfg.batch_size,), generator=g)
         features, _, dz_t, size_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (cfg.batch_size,), generator=g))
         dz, log_size, _ = lifter(features)
@@ -224,6 +234,9 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
             metrics.flush()
             log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items())
                 + f" ({time.time() - t0:.0f} s)")
+            torch.save({"lifter": lifter.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                        "generator": g.get_state(), "step": step}, last.with_suffix(".tmp"))
+            last.with_suffix(".tmp").replace(last)
     path = out / "lifter.pt"
     torch.save({"config": asdict(cfg), "state_dict": lifter.state_dict()}, path)
     log(f"lifter written: {path}")
