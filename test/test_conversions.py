@@ -198,8 +198,10 @@ def test_parameter_table_defaults_valid_and_invalid_values_rejected():
     assert BY_NAME["score_threshold"].validate(1.5)
     assert BY_NAME["score_threshold"].validate(float("nan"))
     assert BY_NAME["max_persons"].validate(0)
-    assert BY_NAME["input_width"].validate(300)  # not a multiple of 32
-    assert BY_NAME["input_width"].validate(320) is None
+    assert BY_NAME["input_size"].validate("300x256")  # not a multiple of 32
+    assert BY_NAME["input_size"].validate("320")  # one number is not a size
+    assert BY_NAME["input_size"].validate(320)  # nor an integer
+    assert BY_NAME["input_size"].validate("320x256") is None and BY_NAME["input_size"].validate("") is None
     assert BY_NAME["image_transport"].validate("theora")
     assert BY_NAME["device"].validate("tpu")
     assert BY_NAME["device"].validate("cuda:1") is None

@@ -54,6 +54,7 @@ class Rig:
         self.camera = Camera.default_for(self.rgb.shape[1], self.rgb.shape[0])
         self.sec = 100
         self.log = ""
+        self.info_k = False  # False: no camera_info with the frames; else None (valid K) or a K to send
 
     def close(self):
         for n in (self.node, self.io):
@@ -66,6 +67,9 @@ class Rig:
         self.io.destroy_node()
 
     def set_camera_info(self, k=None):
+        """From now on each frame goes out with this camera_info under the frame's own stamp (as a
+        camera driver does); one is sent right away too, so the node's status shows it."""
+        self.info_k = k
         before = self.node.stats.camera_info_status
         pub_ready = wait_until(lambda: self.pub_info.get_subscription_count() > 0, 10, "camera_info subscriber")
         assert pub_ready
@@ -84,6 +88,8 @@ class Rig:
 
     def send_raw(self, msg: Image):
         wait_until(lambda: self.pub_image.get_subscription_count() > 0, 10, "image subscriber")
+        if self.info_k is not False:
+            self.pub_info.publish(camera_info_msg(self.camera, msg.header.stamp, FRAME_ID, self.info_k))
         self.pub_image.publish(msg)
 
     def read_log(self, capfd) -> str:
@@ -203,11 +209,11 @@ def test_lifecycle_corrupt_model_then_recover_and_runtime_parameters(ros, capfd,
 
         # Run-time parameters: validated, safe ones applied, structural ones refused while active.
         assert not node.set_parameters([Parameter("score_threshold", value=1.5)])[0].successful
-        assert not node.set_parameters([Parameter("input_width", value=300)])[0].successful
+        assert not node.set_parameters([Parameter("input_size", value="300x256")])[0].successful
         assert not node.set_parameters([Parameter("image_transport", value="compressed")])[0].successful
         assert not node.set_parameters([Parameter("device", value="tpu")])[0].successful
         res = node.set_parameters([Parameter("score_threshold", value=0.5), Parameter("max_persons", value=2),
-                                   Parameter("input_width", value=320), Parameter("input_height", value=256)])
+                                   Parameter("input_size", value="320x256")])
         assert all(r.successful for r in res)
         stamp = rig.next_stamp()
         rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
