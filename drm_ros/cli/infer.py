@@ -1,4 +1,7 @@
-"""`drm infer --image PATH [--fx F --fy F --cx C --cy C | --camera-info YAML] [--json]`."""
+"""`drm infer --image PATH [--fx F --fy F --cx C --cy C | --camera-info YAML] [--json] [--out PNG]`.
+
+--out writes one picture: the image with each person's skeleton, box, id (#n, by score) and
+pelvis depth, above a top view and a side view of the same skeletons in metres (1 m grid)."""
 from __future__ import annotations
 
 import json
@@ -14,6 +17,7 @@ def configure(parser):
     parser.add_argument("--input-size", help="network input WxH, multiples of 32 (default: the model's)")
     parser.add_argument("--threshold", type=float, default=0.2, help="person score threshold")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--out", help="write a picture here (.png/.jpg): overlay with ids and depths + top/side 3D view")
 
 
 def camera_for(args, width: int, height: int):
@@ -51,6 +55,15 @@ def run(args) -> int:
     size = tuple(int(v) for v in args.input_size.lower().split("x")) if args.input_size else None
     estimator = PoseEstimator.from_file(args.model, input_size=size, score_threshold=args.threshold)
     poses = estimator.estimate(rgb, camera)
+    poses = poses.with_ids(range(len(poses)))  # one image, no tracker: number people by score
+    if args.out:
+        from drm_ros.overlay import image_with_views
+
+        picture = image_with_views(rgb, poses)
+        if not cv2.imwrite(args.out, cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)):
+            print(f"drm infer: cannot write {args.out} (folder missing, or not .png/.jpg?)", file=sys.stderr)
+            return 1
+        print(f"drm infer: wrote {args.out}", file=sys.stderr)
     if args.json:
         print(json.dumps(poses.to_json_dict()))
         return 0
