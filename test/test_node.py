@@ -40,7 +40,10 @@ class Rig:
 
     def __init__(self, ros, ns: str, **params):
         self.ctx, self.executor = ros
-        overrides = [Parameter(k, value=v) for k, v in {"error_throttle_sec": 60.0, **params}.items()]
+        # reliable like the rig's publishers: image_qos auto would re-subscribe once they appear,
+        # and a frame in flight at that moment could be lost (test_image_qos_auto covers auto)
+        defaults = {"error_throttle_sec": 60.0, "image_qos": "reliable"}
+        overrides = [Parameter(k, value=v) for k, v in {**defaults, **params}.items()]
         self.node = DrmNode(context=self.ctx, namespace=ns, parameter_overrides=overrides)
         self.executor.add_node(self.node)
         self.io = __import__("rclpy").create_node(f"rig_{ns}", namespace=ns, context=self.ctx)
@@ -326,3 +329,37 @@ def test_per_person_tf_frames(ros):
             assert abs(q.x**2 + q.y**2 + q.z**2 + q.w**2 - 1) < 1e-5
     finally:
         rig.close()
+
+
+def test_image_qos_auto_follows_the_publishers_reliability(ros, capfd):
+    """Default image_qos auto: best effort while nobody publishes, reliable once every publisher
+    is reliable (big raw images then survive default DDS transports: logs/big_image_transport.log),
+    back to best effort when a best-effort publisher joins (a reliable subscription would not
+    match it). Frames are served throughout."""
+    from rclpy.qos import ReliabilityPolicy, qos_profile_sensor_data
+
+    rig = Rig(ros, "cam_auto", image_qos="auto")
+    try:
+        reliable = ReliabilityPolicy.RELIABLE
+        node = rig.node
+        assert node.cfg["image_qos"] == "auto"
+        wait_until(lambda: node._image_sub_reliability == reliable, 10, "a reliable subscription")
+        wait_until(lambda: re.search(r"image_qos auto: subscription on /cam_auto/image is now auto: reliable",
+                                     rig.read_log(capfd)), 5, "the log line")
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)
+
+        best_effort_pub = rig.io.create_publisher(Image, "image", qos_profile_sensor_data)
+        wait_until(lambda: node._image_sub_reliability == ReliabilityPolicy.BEST_EFFORT, 10, "back to best effort")
+        wait_until(lambda: best_effort_pub.get_subscription_count() > 0, 10, "the best-effort publisher to match")
+        stamp = rig.next_stamp()
+        rig.pub_info.publish(camera_info_msg(rig.camera, stamp, FRAME_ID))
+        best_effort_pub.publish(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)
+        rig.io.destroy_publisher(best_effort_pub)
+        wait_until(lambda: node._image_sub_reliability == reliable, 10, "reliable again")
+    finally:
+        rig.close()
+

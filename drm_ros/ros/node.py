@@ -33,7 +33,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
@@ -45,6 +45,7 @@ from drm_ros.overlay import draw_poses
 from drm_ros.poses import PoseSet
 from drm_ros.ros.conversions import (ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg,
                                      poses_to_tf)
+from drm_ros.ros import image_qos
 from drm_ros.ros.diagnostics import PipelineStats
 from drm_ros.ros.mailbox import LatestMailbox
 from drm_ros.ros.markers import poses_to_markers
@@ -70,6 +71,8 @@ class DrmNode(LifecycleNode):
         self._camera = None  # latest valid Camera (diagnostics only: frames are paired by stamp)
         self._pairing: CameraInfoPairing | None = None
         self._pairing_timer = None
+        self._qos_timer = None
+        self._image_sub_reliability = None
         self._mailbox = LatestMailbox()
         self._worker: threading.Thread | None = None
         self._pubs: dict = {}
@@ -142,14 +145,11 @@ class DrmNode(LifecycleNode):
         return SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        reliable = self.cfg["image_qos"] == "reliable"
-        image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                               reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT)
-        if self.cfg["image_transport"] == "compressed":
-            self._subs.append(self.create_subscription(CompressedImage, "image/compressed", self._on_image, image_qos))
-        else:
-            self._subs.append(self.create_subscription(Image, "image", self._on_image, image_qos))
-        self._image_topic = self._subs[0].topic_name
+        self._image_topic = self.resolve_topic_name(
+            "image/compressed" if self.cfg["image_transport"] == "compressed" else "image")
+        self._subs.append(self._subscribe_image(self._image_reliability()))
+        if self.cfg["image_qos"] == "auto":  # follow the publishers' reliability (ros/image_qos.py)
+            self._qos_timer = self.create_timer(1.0, self._follow_image_publishers)
         # Best effort matches both reliable and best-effort camera_info publishers.
         self._subs.append(self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
                                                    qos_profile_sensor_data))
@@ -161,18 +161,36 @@ class DrmNode(LifecycleNode):
         self._worker = threading.Thread(target=self._work, name="drm_inference", daemon=True)
         self._worker.start()
         self._diag_timer = self.create_timer(self.cfg["diagnostics_period_sec"], self._publish_diagnostics)
-        self.get_logger().info(f"active: subscribed to {self._subs[0].topic_name} ({self.cfg['image_qos']}) and "
+        self.get_logger().info(f"active: subscribed to {self._subs[0].topic_name} "
+                               f"({image_qos.describe(self.cfg['image_qos'], self._image_sub_reliability)}) and "
                                f"{self._subs[1].topic_name}")
         return SUCCESS
+
+    def _image_reliability(self):
+        publishers = self.get_publishers_info_by_topic(self._image_topic)
+        return image_qos.reliability_for(self.cfg["image_qos"], [p.qos_profile.reliability for p in publishers])
+
+    def _subscribe_image(self, reliability):
+        self._image_sub_reliability = reliability
+        msg_type = CompressedImage if self.cfg["image_transport"] == "compressed" else Image
+        return self.create_subscription(msg_type, self._image_topic, self._on_image, image_qos.image_qos(reliability))
+
+    def _follow_image_publishers(self) -> None:
+        wanted = self._image_reliability()
+        if self._subs and wanted != self._image_sub_reliability:
+            self.destroy_subscription(self._subs[0])
+            self._subs[0] = self._subscribe_image(wanted)
+            self.get_logger().info(f"image_qos auto: subscription on {self._image_topic} is now "
+                                   f"{image_qos.describe('auto', wanted)} to match its publishers")
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         for sub in self._subs:
             self.destroy_subscription(sub)
         self._subs = []
-        for timer in (self._diag_timer, self._pairing_timer):
+        for timer in (self._diag_timer, self._pairing_timer, self._qos_timer):
             if timer is not None:
                 self.destroy_timer(timer)
-        self._diag_timer = self._pairing_timer = None
+        self._diag_timer = self._pairing_timer = self._qos_timer = None
         self.stop_worker()
         return SUCCESS
 

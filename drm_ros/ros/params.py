@@ -102,9 +102,12 @@ PARAMS: tuple[Param, ...] = (
     Param("image_transport", "raw",
           "raw: subscribe sensor_msgs/Image on 'image'; compressed: sensor_msgs/CompressedImage on "
           "'image/compressed'.", choices=("raw", "compressed")),
-    Param("image_qos", "sensor_data",
-          "sensor_data: best effort, keep last 1 (never queues old frames; use the shared-memory FastDDS "
-          "profile for big images); reliable: reliable, keep last 1.", choices=("sensor_data", "reliable")),
+    Param("image_qos", "auto",
+          "auto: reliable when every publisher on the image topic is reliable, else best effort, following "
+          "publishers as they come and go (big raw images survive default DDS transports only reliably); "
+          "sensor_data: always best effort (use the shared-memory FastDDS profile for big images); reliable: always "
+          "reliable (a best-effort publisher then does not match). Keep last 1 in every case.",
+          choices=("auto", "sensor_data", "reliable")),
     Param("camera_info_wait_sec", 0.2, "How long an image waits for the camera_info with its own header stamp. "
           "After that (or once a newer camera_info arrived) the latest calibration is used only if it equals the "
           "previous one (said once in the log); otherwise the frame is refused.", range=(0.0, 10.0, 0.0)),
