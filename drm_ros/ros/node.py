@@ -145,6 +145,11 @@ class DrmNode(LifecycleNode):
         return SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        # Each image gets the camera_info with its own stamp (drm_ros/camera_pairing.py); made
+        # before the subscriptions, whose callbacks use it.
+        wait = self.cfg["camera_info_wait_sec"]
+        self._pairing = CameraInfoPairing(wait, self.resolve_topic_name("camera_info"))
+        self._mailbox.reopen()
         self._image_topic = self.resolve_topic_name(
             "image/compressed" if self.cfg["image_transport"] == "compressed" else "image")
         self._subs.append(self._subscribe_image(self._image_reliability()))
@@ -153,11 +158,7 @@ class DrmNode(LifecycleNode):
         # Best effort matches both reliable and best-effort camera_info publishers.
         self._subs.append(self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
                                                    qos_profile_sensor_data))
-        # Each image gets the camera_info with its own stamp (drm_ros/camera_pairing.py).
-        wait = self.cfg["camera_info_wait_sec"]
-        self._pairing = CameraInfoPairing(wait, self._subs[1].topic_name)
         self._pairing_timer = self.create_timer(max(0.01, wait / 4), self._expire_pairing)
-        self._mailbox.reopen()
         self._worker = threading.Thread(target=self._work, name="drm_inference", daemon=True)
         self._worker.start()
         self._diag_timer = self.create_timer(self.cfg["diagnostics_period_sec"], self._publish_diagnostics)
