@@ -136,8 +136,8 @@ class CameraInfoPairing:
         if not self._noticed:
             self._noticed = True
             notice = (f"{why}: using the latest camera_info (stamp {_fmt(latest_stamp)}), whose K, D and size equal "
-                      f"the previous one's. Camera drivers should stamp camera_info exactly like the image; this "
-                      f"is said once.")
+                      f"the previous one's. Normal for a frame or two at start-up; if it keeps happening, the camera "
+                      f"driver does not stamp camera_info like its images. This is said once.")
         return Paired(p.item, p.stamp_ns, latest, notice=notice)
 
 
