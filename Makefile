@@ -1,7 +1,22 @@
 # drm_ros developer entry points. `make test` and `make demo` are the two that matter;
 # both set everything up first (idempotent; seconds when nothing changed).
 PYTHON_SYS ?= python3.11
+# ROS 2 distribution: kilted (the default, in .venv) or jazzy (the LTS, in .venv-jazzy), e.g.
+# `make test ROS_DISTRO=jazzy`. The two cannot share a venv (ROS_WHEELS.md); each has its own
+# venv and CMake build directory, and its messages are built with that distro's rosidl.
+ROS_DISTRO ?= kilted
+ifeq ($(ROS_DISTRO),kilted)
 VENV       := .venv
+BUILD      := build
+REQS_CMD   := cat requirements.txt
+else ifeq ($(ROS_DISTRO),jazzy)
+VENV       := .venv-jazzy
+BUILD      := build-jazzy
+# requirements.txt's non-ROS pins + the Jazzy ROS pins
+REQS_CMD   := grep -v '^ros-' requirements.txt; cat requirements-jazzy.txt
+else
+$(error ROS_DISTRO must be kilted or jazzy, got '$(ROS_DISTRO)' (a sourced ROS setup sets it too; pass ROS_DISTRO=kilted))
+endif
 PY         := $(VENV)/bin/python
 PIP        := $(PY) -m pip --disable-pip-version-check
 STAMPS     := $(VENV)/.stamps
@@ -15,11 +30,12 @@ PYTEST_ARGS ?=
 
 setup: $(STAMPS)/msgs $(STAMPS)/tf2_msgs
 
-# 1. the virtualenv with every pinned dependency (ROS 2 Kilted wheels, torch, ...)
-$(STAMPS)/venv: requirements.txt
+# 1. the virtualenv with every pinned dependency (ROS 2 Kilted or Jazzy wheels, torch, ...)
+$(STAMPS)/venv: requirements.txt requirements-jazzy.txt
 	@command -v $(PYTHON_SYS) >/dev/null || { echo "need $(PYTHON_SYS) on PATH (set PYTHON_SYS=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
-	$(PIP) install -q -r requirements.txt 2>&1 | grep -v "is ignored: it is neither" || true
+	{ $(REQS_CMD); } > $(VENV)/requirements-$(ROS_DISTRO).txt
+	$(PIP) install -q -r $(VENV)/requirements-$(ROS_DISTRO).txt 2>&1 | grep -v "is ignored: it is neither" || true
 	$(PY) -c "import rclpy, torch, cv2, rosbags" # fail here, not later, if the install broke
 	$(PY) tools/fix_ros_wheels.py
 	@mkdir -p $(STAMPS) && touch $@
@@ -34,12 +50,12 @@ $(STAMPS)/editable: $(STAMPS)/venv setup.py
 #    after the editable install because pip's reinstall removes site-packages/drm_ros.
 MSG_INPUTS := $(wildcard msg/*.msg) CMakeLists.txt package.xml drm_ros/__init__.py $(wildcard scripts/* launch/* config/*.yaml config/*.xml config/*.rviz model/*.pt)
 $(STAMPS)/msgs: $(STAMPS)/editable $(MSG_INPUTS)
-	mkdir -p build
-	cd build && AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) cmake .. -DCMAKE_INSTALL_PREFIX=$(CURDIR)/$(VENV) \
+	mkdir -p $(BUILD)
+	cd $(BUILD) && AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) cmake .. -DCMAKE_INSTALL_PREFIX=$(CURDIR)/$(VENV) \
 	  -DPython3_EXECUTABLE=$(CURDIR)/$(PY) -DBUILD_TESTING=OFF -DDRM_ROS_INSTALL_LIBRARY=OFF > cmake.log 2>&1 \
 	  || { tail -30 cmake.log; exit 1; }
-	cmake --build build -j2 >> build/cmake.log 2>&1 || { tail -30 build/cmake.log; exit 1; }
-	cmake --install build >> build/cmake.log 2>&1 || { tail -30 build/cmake.log; exit 1; }
+	cmake --build $(BUILD) -j2 >> $(BUILD)/cmake.log 2>&1 || { tail -30 $(BUILD)/cmake.log; exit 1; }
+	cmake --install $(BUILD) >> $(BUILD)/cmake.log 2>&1 || { tail -30 $(BUILD)/cmake.log; exit 1; }
 	cd / && $(CURDIR)/$(PY) -c "from drm_ros.msg import Skeleton3DArray"
 	@touch $@
 
@@ -49,12 +65,12 @@ msgs: $(STAMPS)/msgs
 #    tf2_msgs, so its one-line definition is generated into the venv (a ROS 2 machine has it).
 TF2_INPUTS := $(wildcard tools/ros_msgs/tf2_msgs/msg/*.msg) tools/ros_msgs/tf2_msgs/CMakeLists.txt
 $(STAMPS)/tf2_msgs: $(STAMPS)/venv $(TF2_INPUTS)
-	mkdir -p build/tf2_msgs
-	cd build/tf2_msgs && AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) cmake $(CURDIR)/tools/ros_msgs/tf2_msgs \
+	mkdir -p $(BUILD)/tf2_msgs
+	cd $(BUILD)/tf2_msgs && AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) cmake $(CURDIR)/tools/ros_msgs/tf2_msgs \
 	  -DCMAKE_INSTALL_PREFIX=$(CURDIR)/$(VENV) -DPython3_EXECUTABLE=$(CURDIR)/$(PY) -DBUILD_TESTING=OFF > cmake.log 2>&1 \
 	  || { tail -30 cmake.log; exit 1; }
-	cmake --build build/tf2_msgs -j2 >> build/tf2_msgs/cmake.log 2>&1 || { tail -30 build/tf2_msgs/cmake.log; exit 1; }
-	cmake --install build/tf2_msgs >> build/tf2_msgs/cmake.log 2>&1 || { tail -30 build/tf2_msgs/cmake.log; exit 1; }
+	cmake --build $(BUILD)/tf2_msgs -j2 >> $(BUILD)/tf2_msgs/cmake.log 2>&1 || { tail -30 $(BUILD)/tf2_msgs/cmake.log; exit 1; }
+	cmake --install $(BUILD)/tf2_msgs >> $(BUILD)/tf2_msgs/cmake.log 2>&1 || { tail -30 $(BUILD)/tf2_msgs/cmake.log; exit 1; }
 	cd / && $(CURDIR)/$(PY) -c "from tf2_msgs.msg import TFMessage"
 	@touch $@
 
@@ -69,4 +85,4 @@ demo: setup
 	$(LOOPBACK) $(PY) -m drm_ros.demo
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf $(BUILD) $(VENV)

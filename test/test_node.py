@@ -343,8 +343,8 @@ def test_image_qos_auto_follows_the_publishers_reliability(ros, capfd):
         reliable = ReliabilityPolicy.RELIABLE
         node = rig.node
         assert node.cfg["image_qos"] == "auto"
-        wait_until(lambda: node._image_sub_reliability == reliable, 10, "a reliable subscription")
-        wait_until(lambda: re.search(r"image_qos auto: subscription on /cam_auto/image is now auto: reliable",
+        wait_until(lambda: node._subs[0].reliability == reliable, 10, "a reliable subscription")
+        wait_until(lambda: re.search(r"subscription on /cam_auto/image is now auto: reliable to match its publishers",
                                      rig.read_log(capfd)), 5, "the log line")
         rig.set_camera_info()
         stamp = rig.next_stamp()
@@ -352,14 +352,14 @@ def test_image_qos_auto_follows_the_publishers_reliability(ros, capfd):
         rig.expect_served(stamp)
 
         best_effort_pub = rig.io.create_publisher(Image, "image", qos_profile_sensor_data)
-        wait_until(lambda: node._image_sub_reliability == ReliabilityPolicy.BEST_EFFORT, 10, "back to best effort")
+        wait_until(lambda: node._subs[0].reliability == ReliabilityPolicy.BEST_EFFORT, 10, "back to best effort")
         wait_until(lambda: best_effort_pub.get_subscription_count() > 0, 10, "the best-effort publisher to match")
         stamp = rig.next_stamp()
         rig.pub_info.publish(camera_info_msg(rig.camera, stamp, FRAME_ID))
         best_effort_pub.publish(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
         rig.expect_served(stamp)
         rig.io.destroy_publisher(best_effort_pub)
-        wait_until(lambda: node._image_sub_reliability == reliable, 10, "reliable again")
+        wait_until(lambda: node._subs[0].reliability == reliable, 10, "reliable again")
     finally:
         rig.close()
 

@@ -25,7 +25,7 @@ BAD_OUTPUT = re.compile(r"Traceback|KeyboardInterrupt|\[ERROR\]|\[FATAL\]|Failed
 class Camera30Hz:
     """Publishes image + camera_info (same stamp) at 30 Hz from a thread until stopped."""
 
-    def __init__(self, node):
+    def __init__(self, node, start: bool = True):
         self.image = node.create_publisher(Image, "/shut/image", 5)
         self.info = node.create_publisher(CameraInfo, "/shut/camera_info", 5)
         rgb = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
@@ -36,6 +36,10 @@ class Camera30Hz:
         self.sent = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        if start:
+            self.start()
+
+    def start(self):
         self._thread.start()
 
     def _run(self):
@@ -51,26 +55,35 @@ class Camera30Hz:
 
     def stop(self):
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
 
-@pytest.mark.parametrize("gap_s", [0.0, 0.3], ids=["sigint-sigint-at-once", "sigint-then-sigint-0.3s"])
+@pytest.mark.parametrize("gap_s", [0.0, 0.3, None], ids=["sigint-sigint-at-once", "sigint-then-sigint-0.3s",
+                                                          "one-sigint"])
 def test_double_sigint_while_streaming_exits_cleanly(gap_s):
     import rclpy
 
-    proc = Process(node_command("-r", "__ns:=/shut", "-p", "image_qos:=reliable"))
     with ros_context() as (ctx, executor):
         node = rclpy.create_node("shutdown_camera", context=ctx)
         executor.add_node(node)
         skeletons = Collector(node, Skeleton3DArray, "/shut/skeletons")
-        camera = Camera30Hz(node)
+        camera = Camera30Hz(node, start=False)
+        proc = Process(node_command("-r", "__ns:=/shut", "-p", "image_qos:=reliable"))
         try:
+            # Stream once the node listens reliably on both topics, as it does when the camera
+            # runs first: a frame sent earlier may lack its camera_info, which the node rightly
+            # reports; that is not what this test is about.
+            wait_until(lambda: re.search(r"/shut/camera_info (\(auto: reliable\)|is now auto: reliable)", proc.output)
+                       or proc.proc.poll() is not None, 90, "the node to subscribe")
+            camera.start()
             wait_until(lambda: len(skeletons.messages) >= 3 or proc.proc.poll() is not None, 90,
                        "the node to serve frames")
             assert proc.proc.poll() is None, proc.output
             proc.proc.send_signal(signal.SIGINT)
-            time.sleep(gap_s)  # the gap between the terminal's SIGINT and the one launch forwards
-            if proc.proc.poll() is None:
+            if gap_s is not None:
+                time.sleep(gap_s)  # the gap between the terminal's SIGINT and the one launch forwards
+            if gap_s is not None and proc.proc.poll() is None:
                 proc.proc.send_signal(signal.SIGINT)
             proc.proc.wait(timeout=30)
             code = proc.stop()  # already exited: only collects the rest of its output

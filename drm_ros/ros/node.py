@@ -72,7 +72,6 @@ class DrmNode(LifecycleNode):
         self._pairing: CameraInfoPairing | None = None
         self._pairing_timer = None
         self._qos_timer = None
-        self._image_sub_reliability = None
         self._mailbox = LatestMailbox()
         self._worker: threading.Thread | None = None
         self._pubs: dict = {}
@@ -152,41 +151,31 @@ class DrmNode(LifecycleNode):
         self._mailbox.reopen()
         self._image_topic = self.resolve_topic_name(
             "image/compressed" if self.cfg["image_transport"] == "compressed" else "image")
-        self._subs.append(self._subscribe_image(self._image_reliability()))
-        if self.cfg["image_qos"] == "auto":  # follow the publishers' reliability (ros/image_qos.py)
-            self._qos_timer = self.create_timer(1.0, self._follow_image_publishers)
-        # Best effort matches both reliable and best-effort camera_info publishers.
-        self._subs.append(self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
-                                                   qos_profile_sensor_data))
+        # Keep last 1 image: an old frame is never worth queueing. Both subscriptions follow their
+        # publishers' reliability (image: with image_qos auto; camera_info: always), ros/image_qos.py.
+        image_type = CompressedImage if self.cfg["image_transport"] == "compressed" else Image
+        self._subs.append(image_qos.FollowingSubscription(self, image_type, self._image_topic, self._on_image,
+                                                          self.cfg["image_qos"], depth=1))
+        self._subs.append(image_qos.FollowingSubscription(self, CameraInfo, self.resolve_topic_name("camera_info"),
+                                                          self._on_camera_info, "auto", depth=5))
+        self._qos_timer = self.create_timer(1.0, self._follow_publishers)
         self._pairing_timer = self.create_timer(max(0.01, wait / 4), self._expire_pairing)
         self._worker = threading.Thread(target=self._work, name="drm_inference", daemon=True)
         self._worker.start()
         self._diag_timer = self.create_timer(self.cfg["diagnostics_period_sec"], self._publish_diagnostics)
-        self.get_logger().info(f"active: subscribed to {self._subs[0].topic_name} "
-                               f"({image_qos.describe(self.cfg['image_qos'], self._image_sub_reliability)}) and "
-                               f"{self._subs[1].topic_name}")
+        self.get_logger().info(f"active: subscribed to {self._subs[0].topic_name} ({self._subs[0].describe()}) and "
+                               f"{self._subs[1].topic_name} ({self._subs[1].describe()})")
         return SUCCESS
 
-    def _image_reliability(self):
-        publishers = self.get_publishers_info_by_topic(self._image_topic)
-        return image_qos.reliability_for(self.cfg["image_qos"], [p.qos_profile.reliability for p in publishers])
-
-    def _subscribe_image(self, reliability):
-        self._image_sub_reliability = reliability
-        msg_type = CompressedImage if self.cfg["image_transport"] == "compressed" else Image
-        return self.create_subscription(msg_type, self._image_topic, self._on_image, image_qos.image_qos(reliability))
-
-    def _follow_image_publishers(self) -> None:
-        wanted = self._image_reliability()
-        if self._subs and wanted != self._image_sub_reliability:
-            self.destroy_subscription(self._subs[0])
-            self._subs[0] = self._subscribe_image(wanted)
-            self.get_logger().info(f"image_qos auto: subscription on {self._image_topic} is now "
-                                   f"{image_qos.describe('auto', wanted)} to match its publishers")
+    def _follow_publishers(self) -> None:
+        for sub in self._subs:
+            if sub.follow():
+                self.get_logger().info(f"subscription on {sub.topic_name} is now {sub.describe()} to match its "
+                                       f"publishers")
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         for sub in self._subs:
-            self.destroy_subscription(sub)
+            sub.destroy()
         self._subs = []
         for timer in (self._diag_timer, self._pairing_timer, self._qos_timer):
             if timer is not None:
