@@ -16,6 +16,8 @@ from drm_ros.ros.params import PARAMS, BY_NAME
 from drm_ros.skeleton import BONES, JOINT_NAMES
 from posehelpers import person, poses_from
 
+pytestmark = pytest.mark.ros
+
 RNG = np.random.default_rng(0)
 RGB = RNG.integers(0, 256, (6, 10, 3), dtype=np.uint8)
 

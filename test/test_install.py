@@ -15,8 +15,8 @@ import pytest
 from roshelpers import REPO, Process, wait_until
 
 PREFIX = Path(sys.prefix)
-pytestmark = pytest.mark.skipif(not (PREFIX / ".stamps" / "msgs").is_file(),
-                                reason="not running in the venv `make setup` builds")
+pytestmark = [pytest.mark.ros, pytest.mark.skipif(not (PREFIX / ".stamps" / "msgs").is_file(),
+                                                 reason="not running in the venv `make setup` builds")]
 
 
 def ament_lookup(code: str) -> str:

@@ -4,7 +4,8 @@ Topics (relative: namespaces and remapping apply)
   in   image (sensor_msgs/Image) or image/compressed (sensor_msgs/CompressedImage), camera_info
   out  skeletons (drm_ros/Skeleton3DArray), markers (MarkerArray), debug_image (Image, rgb8;
        drawn only while someone subscribes), /diagnostics
-All outputs carry the source image's stamp and frame_id.
+All outputs carry the source image's stamp and frame_id. Each image is lifted with the camera_info
+of its own stamp (drm_ros/camera_pairing.py), never silently with another frame's calibration.
 
 Threads: the executor thread only files each image into a one-slot mailbox (a newer image
 replaces an unprocessed one, counted as dropped); one worker thread decodes, runs the model,
@@ -43,9 +44,9 @@ from drm_ros.camera_pairing import CameraInfoPairing
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.overlay import draw_poses
 from drm_ros.poses import PoseSet
+from drm_ros.ros import image_qos
 from drm_ros.ros.conversions import (ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg,
                                      poses_to_tf)
-from drm_ros.ros import image_qos
 from drm_ros.ros.diagnostics import PipelineStats
 from drm_ros.ros.mailbox import LatestMailbox
 from drm_ros.ros.markers import poses_to_markers
