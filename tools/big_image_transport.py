@@ -122,13 +122,14 @@ def main() -> int:
           f"(FASTDDS_DEFAULT_PROFILES_FILE {'was set, removed' if profile else 'not set'}), "
           f"publisher keep-last 5, node = scripts/drm_node")
     print(f"{'publisher':<12} {'image_qos':<12} {'transports node/pub':<22} {'sent':>5} {'received':>8} {'share':>6}"
-          f"  node's subscription")
+          f" {'load1':>5}  node's subscription")
     for pub, qos, node_tr, pub_tr in CASES:
         r = run_case(pub, qos, node_tr, pub_tr, args.seconds, args.rate)
         share = r["received"] / r["sent"] if r["sent"] else float("nan")
         transports = f"{node_tr or 'default'}/{pub_tr or 'default'}"
-        print(f"{pub:<12} {qos:<12} {transports:<22} {r['sent']:>5} {r['received']:>8} {share:>6.0%}  {r['node']}",
-              flush=True)
+        load = os.getloadavg()[0]  # this machine's 2 cores are shared: context for each row
+        print(f"{pub:<12} {qos:<12} {transports:<22} {r['sent']:>5} {r['received']:>8} {share:>6.0%} {load:>5.1f}  "
+              f"{r['node']}", flush=True)
     return 0
 
 
