@@ -1,10 +1,17 @@
-"""The model file: network config + weights + the input size it was trained for, one .pt.
+"""The model file: network config + the weights that were trained + the input size, one .pt.
 
-{"format": "drm_ros-model", "version": 1, "network": NetworkConfig dict, "input_size": [W, H],
- "state_dict": {...}, "meta": {free-form provenance: data, command, metrics}}
+Version 2 (written now): {"format": "drm_ros-model", "version": 2, "network": NetworkConfig dict,
+ "input_size": [W, H], "base": {"file": "movenet_multipose.pt", "sha256": ...},
+ "state_dict": only the tensors that differ from the base, "meta": {provenance}}.
+The frozen MoveNet part (9.5 MB) lives once in model/movenet_multipose.pt; a model names it by
+sha256, so a new default model adds its trained part (~1 MB) to git, not another copy of MoveNet.
+A file whose base differs from the shipped MoveNet is refused with a clear message.
+
+Version 1 (still read): every tensor in the file, no base.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -12,24 +19,47 @@ import torch
 from drm_ros.network import DRMNet, NetworkConfig
 
 FORMAT = "drm_ros-model"
+VERSIONS = (1, 2)
 
 
 class ModelError(RuntimeError):
     """A model file that cannot be used (missing, corrupt, wrong format)."""
 
 
+def sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _base_file() -> Path:
+    from drm_ros.paths import MOVENET_WEIGHTS, model_path
+
+    return model_path(MOVENET_WEIGHTS)
+
+
 def save_model(path: str | Path, net: DRMNet, input_size: tuple[int, int], meta: dict | None = None,
-               half: bool = False) -> Path:
+               half: bool = False, base: str | Path | None = None) -> Path:
+    """Write `net`; tensors equal to the base's (the MoveNet weights file) are left out.
+    half: float16 trained tensors (the base's are float16-exact already)."""
+    from drm_ros.movenet_weights import load_state
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in net.state_dict().items()}
-    torch.save({"format": FORMAT, "version": 1, "network": net.config.to_dict(), "input_size": list(input_size),
-                "state_dict": state, "meta": meta or {}}, path)
+    base = Path(base) if base is not None else _base_file()
+    base_state = load_state(base)
+    state = {}
+    for k, v in net.state_dict().items():
+        if k in base_state and base_state[k].shape == v.shape and torch.equal(base_state[k], v.float()):
+            continue
+        state[k] = v.half() if half and v.is_floating_point() else v
+    torch.save({"format": FORMAT, "version": 2, "network": net.config.to_dict(), "input_size": list(input_size),
+                "base": {"file": base.name, "sha256": sha256(base)}, "state_dict": state, "meta": meta or {}}, path)
     return path
 
 
 def load_model(path: str | Path) -> tuple[DRMNet, dict]:
     """-> (network in eval mode, float32; the file's dict without the weights)."""
+    from drm_ros.movenet_weights import load_state
+
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
@@ -39,9 +69,23 @@ def load_model(path: str | Path) -> tuple[DRMNet, dict]:
         raise ModelError(f"cannot read model file {path}: {type(exc).__name__}: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path} is not a drm_ros model file")
-    net = DRMNet(NetworkConfig.from_dict(data["network"]))
+    if data.get("version") not in VERSIONS:
+        raise ModelError(f"{path}: model file version {data.get('version')!r} is not supported "
+                         f"(this drm_ros reads versions {VERSIONS}); update drm_ros or re-export the model")
     try:
-        net.load_state_dict({k: v.float() for k, v in data["state_dict"].items()})
+        net = DRMNet(NetworkConfig.from_dict(data["network"]))
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"{path}: network config not understood: {exc}") from None
+    state = {k: v.float() for k, v in data["state_dict"].items()}
+    if data["version"] >= 2:
+        want = data["base"]["sha256"]
+        base = _base_file()
+        if not base.is_file() or sha256(base) != want:
+            raise ModelError(f"{path} builds on MoveNet weights with sha256 {want[:12]}..., but {base} "
+                             f"{'is missing' if not base.is_file() else 'differs'}; use the drm_ros release the model was made for")
+        state = {**load_state(base), **state}
+    try:
+        net.load_state_dict(state)
     except RuntimeError as exc:
         raise ModelError(f"{path}: weights do not fit the network config: {exc}") from None
     info = {k: v for k, v in data.items() if k != "state_dict"}

@@ -21,13 +21,18 @@ from drm_ros.metrics import evaluate
 from drm_ros.poses import PoseSet
 
 
-def evaluate_dataset(estimator, samples: list[Sample],
-                     progress: Callable[[int, int], None] | None = None) -> tuple[dict, list[PoseSet]]:
+def evaluate_dataset(estimator, samples: list[Sample], progress: Callable[[int, int], None] | None = None,
+                     ground=None) -> tuple[dict, list[PoseSet]]:
     """Estimate poses on every sample's image with its own camera; -> (metrics dict, predictions).
-    `progress(done, total)` is called after each image."""
+    `progress(done, total)` is called after each image. `ground` (a drm_ros.ground.session.
+    GroundDepth) refines absolute depth with the floor, samples in order (mode 'known' reads
+    each sample's `ground`)."""
     predictions = []
     for i, sample in enumerate(samples):
-        predictions.append(estimator.estimate(read_rgb(sample.image_path), sample.camera))
+        poses = estimator.estimate(read_rgb(sample.image_path), sample.camera)
+        if ground is not None:
+            poses = ground.apply(poses, sample.camera, sample.ground).poses
+        predictions.append(poses)
         if progress is not None:
             progress(i + 1, len(samples))
     return evaluate(predictions, samples), predictions

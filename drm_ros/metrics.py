@@ -42,7 +42,8 @@ AP_root at 25 cm (RootNet style): all predictions of all images sorted by score 
     VOC 2010+ rule, no 11- or 101-point sampling). Reported in percent like PCK.
 
 MPJPE (root-aligned, mm) over `JOINTS` and absolute root error (mm, `PoseSet.roots` vs GT pelvis)
-    are averaged per matched person with a 3D label, then over those persons.
+    are averaged per matched person with a 3D label, then over those persons. `root_err_median_pct`
+    is the median over the same persons of root error / GT root distance, in percent.
 """
 from __future__ import annotations
 
@@ -205,6 +206,7 @@ def evaluate(predictions: list[PoseSet], samples: list[Sample]) -> dict:
                 per["abs_matched"].append(values["abs"])
                 per["mpjpe"].append(float(np.mean(joint_errors_mm(pj, gt, relative=True))))
                 per["root_err"].append(1000.0 * float(np.linalg.norm(np.asarray(pred.roots[n]) - gt[ROOT])))
+                per["root_err_rel"].append(per["root_err"][-1] / (10.0 * float(np.linalg.norm(gt[ROOT]))))
             for key, value in values.items():
                 per[key].append(value)
             if "sequence" in meta:
@@ -220,6 +222,7 @@ def evaluate(predictions: list[PoseSet], samples: list[Sample]) -> dict:
         "ap_root_25": 100.0 * ap_root(predictions, samples),
         "mpjpe_rel_mm": _mean(per["mpjpe"]),
         "root_err_mm": _mean(per["root_err"]),
+        "root_err_median_pct": float(np.median(per["root_err_rel"])) if per["root_err_rel"] else float("nan"),
         "num_images": len(samples),
         "num_gt_persons": num_gt,
         "num_gt_persons_3d": len(per["rel"]),

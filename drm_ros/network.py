@@ -13,7 +13,9 @@ INFERRED choices (DRM_NOTES.md), each switchable in `NetworkConfig` for the abla
     is the special case of a linear MLP without PDQM);
   * root depth is normalised by the focal length of the network input, log(Z / f_net), so one
     network serves any camera and any input size (the codec undoes it with the real K);
-  * PDQM queries the hidden features of the kpt_regress head (see pdqm.py).
+  * PDQM queries the hidden features of the kpt_regress head (see pdqm.py);
+  * with `lifter: true` the depth head is a pose lifter pretrained on mocap projections
+    (lifter.py) plus an image-feature correction of it (root feature + PDQM), zero at start.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from torch import nn
 from drm_ros.backbones import build_backbone
 from drm_ros.backbones.movenet import HEAD_HIDDEN, MoveNetHeads
 from drm_ros.codec import J2D, decode_2d
+from drm_ros.lifter import PoseLifter, lifter_input
 from drm_ros.pdqm import PDQM, sample_at
 
 # Prior of log(Z_root / f_net): a person 6 m away seen with a 600 px focal length. Added to the
@@ -42,6 +45,9 @@ class NetworkConfig:
     depth_channels: int = 48  # depth trunk width
     depth_hidden: int = 128  # MLP width
     max_persons: int = 20  # K of the top-K decode
+    lifter: bool = False  # depth head = pretrained pose lifter + image-feature correction (lifter.py)
+    lifter_width: int = 512
+    lifter_blocks: int = 2
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "NetworkConfig":
@@ -75,17 +81,31 @@ class DepthTrunk(nn.Module):
 
 
 class DepthHead(nn.Module):
-    """Per-person MLP: root feature (+ PDQM vector) -> log depth ratio and relative depths."""
+    """Per-person read-out: root feature (+ PDQM vector) -> log depth ratio and relative depths.
 
-    def __init__(self, in_dim: int, hidden: int):
+    With a lifter, the MLP sees the lifter's hidden state too and outputs a correction of the
+    lifter's estimate; its last layer starts at zero, so training starts from the pretrained
+    lifter's geometry instead of from noise."""
+
+    def __init__(self, in_dim: int, hidden: int, lifter: PoseLifter | None = None):
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, hidden),
+        self.lifter = lifter
+        extra = lifter.width if lifter is not None else 0
+        self.mlp = nn.Sequential(nn.Linear(in_dim + extra, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, hidden),
                                  nn.ReLU(inplace=True), nn.Linear(hidden, 1 + J2D))
         nn.init.zeros_(self.mlp[-1].bias)
+        if lifter is not None:
+            nn.init.zeros_(self.mlp[-1].weight)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        y = self.mlp(x)
-        return y[..., 0] + LOG_DEPTH_PRIOR, y[..., 1:]
+    def forward(self, x: torch.Tensor, joints: torch.Tensor, root: torch.Tensor,
+                joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.lifter is None:
+            y = self.mlp(x)
+            return y[..., 0] + LOG_DEPTH_PRIOR, y[..., 1:]
+        features, log_spread = lifter_input(joints, root, joint_score)
+        dz, log_size, hidden = self.lifter(features)
+        y = self.mlp(torch.cat([x, hidden], dim=-1))
+        return log_size - log_spread + y[..., 0], dz + y[..., 1:]
 
 
 class DRMNet(nn.Module):
@@ -98,7 +118,8 @@ class DRMNet(nn.Module):
         self.depth_trunk = DepthTrunk(self.backbone.out_channels, cfg.depth_channels)
         self.pdqm = PDQM(HEAD_HIDDEN, J2D, cfg.pdqm_dim) if cfg.pdqm else None
         in_dim = cfg.depth_channels + (self.pdqm.out_dim if self.pdqm is not None else 0)
-        self.depth_head = DepthHead(in_dim, cfg.depth_hidden)
+        lifter = PoseLifter(J2D, cfg.lifter_width, cfg.lifter_blocks) if cfg.lifter else None
+        self.depth_head = DepthHead(in_dim, cfg.depth_hidden, lifter)
 
     # -- the three stages, separately callable (training caches the frozen 2D stage) ----------
     def maps(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -116,13 +137,14 @@ class DRMNet(nn.Module):
         return sample_at(maps["kpt_regress_hidden"], joints)
 
     def depth(self, trunk: torch.Tensor, queried: torch.Tensor | None, joints: torch.Tensor,
-              root: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+              root: torch.Tensor, joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Depth read at each person's root. trunk = depth_trunk(features); joints (B, N, J2D, 2)
-        and root (B, N, 2) in network pixels -> log(Z_root/f_net) (B, N), dz (B, N, J2D)."""
+        and root (B, N, 2) in network pixels, joint_score (B, N, J2D)
+        -> log(Z_root/f_net) (B, N), dz (B, N, J2D)."""
         x = sample_at(trunk, root[:, :, None, :])[:, :, 0]
         if self.pdqm is not None and queried is not None:
             x = torch.cat([x, self.pdqm(queried, joints, root)], dim=-1)
-        return self.depth_head(x)
+        return self.depth_head(x, joints, root, joint_score)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Inference: (B,3,H,W) RGB 0..255 -> K people per image, fixed shapes (TorchScript):
@@ -131,5 +153,6 @@ class DRMNet(nn.Module):
         dec = decode_2d(torch.sigmoid(m["center"]), m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]),
                         m["kpt_offset"], self.config.max_persons)
         queried = self.query(m, dec["joints"]) if self.pdqm is not None else None
-        log_depth, dz = self.depth(self.depth_trunk(m["features"]), queried, dec["joints"], dec["root"])
+        log_depth, dz = self.depth(self.depth_trunk(m["features"]), queried, dec["joints"], dec["root"],
+                                   dec["joint_score"])
         return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz

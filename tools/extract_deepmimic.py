@@ -129,7 +129,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pybullet-data", type=Path, required=True, help="the pybullet_data directory of pybullet 3.2.7")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "drm_ros/synth/assets/deepmimic_joints.npz")
+    # Extra clips (e.g. xbpeng/DeepMimic data/motions, see PROVENANCE.md): other motion folders,
+    # clips already in an existing asset skipped, long clips thinned to a frame rate, float16.
+    ap.add_argument("--motions", type=Path, nargs="*", help="folders of humanoid3d_*.txt (default: pybullet_data's)")
+    ap.add_argument("--skip-clips-of", type=Path, help="an asset whose clip names are not extracted again")
+    ap.add_argument("--max-fps", type=float, help="keep every k-th frame so that the rate is <= this")
+    ap.add_argument("--float16", action="store_true", help="store points and head_rot as float16")
     args = ap.parse_args()
+    motion_dirs = args.motions or [args.pybullet_data / "data" / "motions"]
+    skip = {str(c) for c in np.load(args.skip_clips_of)["clips"]} if args.skip_clips_of else set()
+    dtype = np.float16 if args.float16 else np.float32
     urdf = read_urdf(args.pybullet_data / "humanoid" / "humanoid.urdf")
     try:
         import pybullet  # noqa: F401
@@ -139,16 +148,21 @@ def main() -> int:
         print("pybullet not importable: skipping the cross-check against its FK")
     arrays = {"point_names": np.array(POINT_NAMES)}
     clips = []
-    for path in sorted((args.pybullet_data / "data" / "motions").glob("humanoid3d_*.txt")):
+    for path in sorted(p for d in motion_dirs for p in d.glob("humanoid3d_*.txt")):
         name = path.stem.removeprefix("humanoid3d_")
+        if name in skip or name in clips:
+            continue
         frames = np.array(json.loads(path.read_text())["Frames"], dtype=np.float64)
         if frames.shape[1] != 44:
             raise SystemExit(f"{path}: expected 44 values per frame, got {frames.shape[1]}")
+        step = max(1, int(round(1.0 / (frames[0, 0] * args.max_fps)))) if args.max_fps else 1
+        frames = frames[::step]
+        frames[:, 0] *= step
         pts, head = zip(*(forward_kinematics(f, urdf) for f in frames))
         pts = np.einsum("ij,fpj->fpi", YUP_TO_ZUP, np.array(pts))
         head = np.einsum("ij,fjk->fik", YUP_TO_ZUP, np.array(head))  # columns: URDF x (fwd), y (up), z (right)
-        arrays[f"{name}/points"] = pts.astype(np.float32)
-        arrays[f"{name}/head_rot"] = head.astype(np.float32)
+        arrays[f"{name}/points"] = pts.astype(dtype)
+        arrays[f"{name}/head_rot"] = head.astype(dtype)
         arrays[f"{name}/dt"] = np.float32(frames[0, 0])
         clips.append(name)
         check = f", max |ours - pybullet| = {pybullet_check(args.pybullet_data, frames, urdf) * 1000:.3f} mm" if have_pybullet else ""

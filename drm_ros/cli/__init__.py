@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 subcommand("infer", "infer", "run the model on one image and print the 3D skeletons")
 subcommand("synth", "synth", "render labelled synthetic multi-person scenes")
 subcommand("train", "train", "train a model from a config file")
+subcommand("pretrain-lifter", "pretrain_lifter", "pretrain the depth branch's pose lifter on mocap projections (no rendering)")
 subcommand("eval", "evaluate", "score a model on a labelled dataset (MuPoTS-3D protocol)")
 subcommand("bag", "bag", "replay, record and evaluate rosbags against the live node")
 subcommand("bench", "bench", "benchmarks: model, node, scaling, bound")

@@ -26,6 +26,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                     help="0 = lockstep (every frame scored); >0 = real-time replay at this speed (drops count)")
     ev.add_argument("--param", action="append", default=[], metavar="NAME:=VALUE",
                     help="extra drm_node parameter, e.g. --param score_threshold:=0.4")
+    from drm_ros.cli.infer import add_floor_arguments
+
+    add_floor_arguments(ev, ("off", "params", "tf", "auto"))
+    ev.add_argument("--floor-frame", default=None, help="--ground-plane tf: the z-up floor frame (node default base_footprint)")
 
 
 def run(args) -> int:
@@ -39,5 +43,14 @@ def run(args) -> int:
         return record(args.out, args.topics, args.storage, args.duration)
     from drm_ros.ros.bag_eval import run as run_eval
 
-    params = dict(p.split(":=", 1) for p in args.param)
+    params = {"ground_plane": args.ground_plane} if args.ground_plane != "off" else {}
+    if args.ground_plane == "params":
+        from drm_ros.cli.infer import floor_from_args
+
+        floor_from_args(args)  # complete and valid, or one clear message
+        params.update(ground_camera_height_m=args.camera_height, ground_camera_pitch_deg=float(args.camera_pitch),
+                      ground_camera_roll_deg=float(args.camera_roll))
+    if args.floor_frame:
+        params["ground_floor_frame"] = args.floor_frame
+    params.update(dict(p.split(":=", 1) for p in args.param))
     return run_eval(args.bag, args.json, args.rate, params)

@@ -1,6 +1,7 @@
 """`drm eval`: score a model on a labelled dataset with the MuPoTS-3D protocol.
 
     drm eval --data DIR_OR_JSON [--model PATH] [--json OUT] [--input-size WxH] [--limit N]
+             [--ground-plane off|known|auto]
 
 --data is anything `drm_ros.data.load.load_any` reads (our dataset folder, a 3DMPPE MuCo/MuPoTS
 json, a COCO person_keypoints json, a CMU Panoptic sequence folder). Prints a table; --json
@@ -31,6 +32,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="network input size, multiples of 32 (default: the model's training size)")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images (quick checks)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default: %(default)s)")
+    parser.add_argument("--ground-plane", choices=("off", "known", "auto"), default="off",
+                        help="refine absolute depth with the floor: known = each image's annotated camera pose above "
+                             "the floor (drm synth writes it), auto = learnt from the people over the images in order "
+                             "(a static camera's sequence); default: %(default)s")
 
 
 def _fmt(value, unit: str = "") -> str:
@@ -49,6 +54,7 @@ def format_table(m: dict) -> str:
         ("AP_root @25cm", _fmt(m["ap_root_25"], " %")),
         ("MPJPE root-aligned (matched)", _fmt(m["mpjpe_rel_mm"], " mm")),
         ("root error (matched)", _fmt(m["root_err_mm"], " mm")),
+        ("root error median (matched)", _fmt(m.get("root_err_median_pct"), " % of the distance")),
     ]
     if "pck_rel_seqavg" in m:
         rows.append((f"PCKrel / PCKabs, mean over {m['num_sequences']} sequence(s)",
@@ -87,16 +93,29 @@ def run(args: argparse.Namespace) -> int:
     except (ModelError, FileNotFoundError, ValueError) as exc:
         print(f"drm eval: cannot load the model: {exc}", file=sys.stderr)
         return 1
+    ground = None
+    if args.ground_plane != "off":
+        from drm_ros.ground.session import GroundDepth
+
+        if args.ground_plane == "known" and any(s.ground is None for s in samples):
+            print(f"drm eval: --ground-plane known needs every image's 'ground' annotation; {args.data} lacks it "
+                  f"on {sum(s.ground is None for s in samples)} of {len(samples)} images", file=sys.stderr)
+            return 1
+        ground = GroundDepth(args.ground_plane)
     try:
-        scores, predictions = evaluate_dataset(estimator, samples, progress=_progress)
+        scores, predictions = evaluate_dataset(estimator, samples, progress=_progress, ground=ground)
     except (FileNotFoundError, CameraError, ImageError) as exc:
         print(f"drm eval: {exc}", file=sys.stderr)
         return 1
     print(format_table(scores))
+    if ground is not None:
+        scores["ground_plane"] = {"mode": args.ground_plane, **ground.totals}
+        print(f"ground plane {args.ground_plane}: {ground.totals['refined']} people refined, {ground.totals['gated']} "
+              f"kept DRM's depth (gate), {ground.totals['no_feet']} without confident ankles")
     if args.json is not None:
         out = {
             "data": str(args.data), "model": str(args.model) if args.model else "default",
-            "input_size": list(estimator.input_size), "metrics": scores,
+            "input_size": list(estimator.input_size), "ground_plane": args.ground_plane, "metrics": scores,
             "predictions": [{"image": s.image_path, **p.to_json_dict()} for s, p in zip(samples, predictions)],
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)

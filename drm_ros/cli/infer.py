@@ -1,4 +1,5 @@
-"""`drm infer --image PATH [--fx F --fy F --cx C --cy C | --camera-info YAML] [--json] [--out PNG]`.
+"""`drm infer --image PATH [--fx F --fy F --cx C --cy C | --camera-info YAML] [--json] [--out PNG]
+[--ground-plane params --camera-height H --camera-pitch P [--camera-roll R]]`.
 
 --out writes one picture: the image with each person's skeleton, box, id (#n, by score) and
 pelvis depth, above a top view and a side view of the same skeletons in metres (1 m grid)."""
@@ -18,6 +19,30 @@ def configure(parser):
     parser.add_argument("--threshold", type=float, default=0.2, help="person score threshold")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--out", help="write a picture here (.png/.jpg): overlay with ids and depths + top/side 3D view")
+    add_floor_arguments(parser, ("off", "params"))
+
+
+def add_floor_arguments(parser, choices) -> None:
+    """The ground-plane choice shared by drm infer and drm bag eval (node parameter ground_plane)."""
+    parser.add_argument("--ground-plane", choices=choices, default="off",
+                        help="refine absolute depth with the floor; params = --camera-height/--camera-pitch/--camera-roll")
+    parser.add_argument("--camera-height", type=float, default=None, metavar="M", help="camera centre above the floor")
+    parser.add_argument("--camera-pitch", type=float, default=0.0, metavar="DEG", help="optical axis below the horizon")
+    parser.add_argument("--camera-roll", type=float, default=0.0, metavar="DEG", help="roll about the optical axis")
+
+
+def floor_from_args(args):
+    """The GroundPlane of --ground-plane params, None for off; SystemExit with one message if incomplete."""
+    if args.ground_plane != "params":
+        return None
+    if args.camera_height is None:
+        raise SystemExit("drm: --ground-plane params needs --camera-height (and --camera-pitch, --camera-roll)")
+    from drm_ros.ground.plane import GroundPlane, PlaneError
+
+    try:
+        return GroundPlane.from_height_pitch_roll(args.camera_height, args.camera_pitch, args.camera_roll)
+    except PlaneError as exc:
+        raise SystemExit(f"drm: {exc}") from None
 
 
 def camera_for(args, width: int, height: int):
@@ -44,6 +69,7 @@ def run(args) -> int:
 
     from drm_ros.inference import PoseEstimator
 
+    floor = floor_from_args(args)
     bgr = cv2.imread(args.image, cv2.IMREAD_COLOR)
     if bgr is None:
         print(f"drm infer: cannot read image {args.image}", file=sys.stderr)
@@ -55,6 +81,13 @@ def run(args) -> int:
     size = tuple(int(v) for v in args.input_size.lower().split("x")) if args.input_size else None
     estimator = PoseEstimator.from_file(args.model, input_size=size, score_threshold=args.threshold)
     poses = estimator.estimate(rgb, camera)
+    if floor is not None:
+        from drm_ros.ground.session import GroundDepth
+
+        ground = GroundDepth("fixed", floor)
+        poses = ground.apply(poses, camera).poses
+        print(f"drm infer: ground plane: {ground.totals['refined']} refined, {ground.totals['gated']} kept DRM's depth "
+              f"(gate), {ground.totals['no_feet']} without confident ankles", file=sys.stderr)
     poses = poses.with_ids(range(len(poses)))  # one image, no tracker: number people by score
     if args.out:
         from drm_ros.overlay import image_with_views

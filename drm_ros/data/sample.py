@@ -11,6 +11,8 @@ annotations.json = {
   "images": [{
       "file": "images/000000.jpg",                  # relative to DIR
       "camera": {width, height, fx, fy, cx, cy, distortion_model, dist},   # Camera.to_dict()
+      "ground": {"up": [x, y, z], "camera_height_m": h, "pitch_deg": p, "roll_deg": r},  # optional:
+                                                # the floor in the camera frame (GroundPlane.to_dict)
       "persons": [{
           "joints3d": [[x, y, z] or null x 18] or null,  # metres, camera optical frame; null = unlabelled
           "joints2d": [[u, v] x 18],              # pixels of this (distorted) image
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from drm_ros.camera import Camera
+from drm_ros.ground.plane import GroundPlane
 from drm_ros.skeleton import JOINT_NAMES, NUM_JOINTS
 
 FORMAT = "drm_ros-dataset"
@@ -44,6 +47,7 @@ class Sample:
     visible: np.ndarray  # (P, J) float 0/1
     boxes: np.ndarray  # (P, 4)
     meta: list = field(default_factory=list)  # per person dict
+    ground: GroundPlane | None = None  # the true floor, when the source knows the camera's pose
 
     @property
     def num_persons(self) -> int:
@@ -77,8 +81,11 @@ def save_dataset(directory: str | Path, samples: list[Sample]) -> Path:
     for s in samples:
         rel = Path(s.image_path)
         rel = rel.relative_to(directory) if rel.is_absolute() else rel
-        records.append({"file": str(rel), "camera": s.camera.to_dict(),
-                        "persons": [_person_record(s, p) for p in range(s.num_persons)]})
+        record = {"file": str(rel), "camera": s.camera.to_dict(),
+                  "persons": [_person_record(s, p) for p in range(s.num_persons)]}
+        if s.ground is not None:
+            record["ground"] = s.ground.to_dict()
+        records.append(record)
     out = directory / "annotations.json"
     out.write_text(json.dumps({"format": FORMAT, "version": 1, "joint_names": list(JOINT_NAMES), "images": records}))
     return out
@@ -112,5 +119,6 @@ def load_dataset(directory: str | Path) -> list[Sample]:
             visible=np.array([p["visible"] for p in persons], dtype=np.float64).reshape(n, NUM_JOINTS),
             boxes=np.array([p["bbox"] for p in persons], dtype=np.float64).reshape(n, 4),
             meta=[p.get("meta", {}) for p in persons],
+            ground=GroundPlane.from_dict(rec["ground"]) if rec.get("ground") else None,
         ))
     return samples

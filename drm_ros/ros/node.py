@@ -48,6 +48,7 @@ from drm_ros.ros import image_qos
 from drm_ros.ros.conversions import (ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg,
                                      poses_to_tf)
 from drm_ros.ros.diagnostics import PipelineStats
+from drm_ros.ros.ground_plane import NodeGround
 from drm_ros.ros.mailbox import LatestMailbox
 from drm_ros.ros.markers import poses_to_markers
 from drm_ros.ros.params import BY_NAME, NODE_NAME, PARAMS, parse_input_size
@@ -69,6 +70,7 @@ class DrmNode(LifecycleNode):
         self.stats = PipelineStats()
         self._estimator = None
         self._tracker: Tracker | None = None
+        self._ground: NodeGround | None = None
         self._camera = None  # latest valid Camera (diagnostics only: frames are paired by stamp)
         self._pairing: CameraInfoPairing | None = None
         self._pairing_timer = None
@@ -132,6 +134,7 @@ class DrmNode(LifecycleNode):
             f"{self._estimator.input_size[1]}, {self.cfg['device']})")
         self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
                                 self.cfg["tracking_depth_gate_frac"])
+        self._ground = NodeGround(self, self.cfg)
         self._pubs = {
             "skeletons": self.create_publisher(Skeleton3DArray, "skeletons", 10),
             "markers": self.create_publisher(MarkerArray, "markers", 10),
@@ -199,6 +202,9 @@ class DrmNode(LifecycleNode):
         self._pubs = {}
         self._estimator = None
         self._tracker = None
+        if self._ground is not None and self._ground.tf is not None:
+            self.destroy_subscription(self._ground.sub)
+        self._ground = None
         return SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -295,6 +301,7 @@ class DrmNode(LifecycleNode):
         est.max_persons = self.cfg["max_persons"]
         poses = est.estimate(rgb, camera)
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
+        poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
         poses = self._tracker.update(poses)
         self._publish(msg.header, rgb, poses)
         now = self.get_clock().now().nanoseconds
@@ -308,8 +315,11 @@ class DrmNode(LifecycleNode):
         pubs["skeletons"].publish(poses_to_msg(poses, header))
         if self.cfg["publish_markers"]:
             period = self.stats.frame_period or 0.1
-            pubs["markers"].publish(poses_to_markers(poses, header, self.cfg["marker_lifetime_frames"] * period,
-                                                     self.cfg["min_joint_score"]))
+            markers = poses_to_markers(poses, header, self.cfg["marker_lifetime_frames"] * period,
+                                       self.cfg["min_joint_score"])
+            if self._ground is not None and self._ground.mode != "off":
+                markers.markers.append(self._ground.marker(header, self.cfg["marker_lifetime_frames"] * period))
+            pubs["markers"].publish(markers)
         if "tf" in pubs and len(poses):
             pubs["tf"].publish(poses_to_tf(poses, header, self.cfg["tf_prefix"]))
         if pubs["debug_image"].get_subscription_count() > 0:
@@ -324,7 +334,10 @@ class DrmNode(LifecycleNode):
         if pub is not None:
             camera = self._camera
             hw = f"camera {camera.width}x{camera.height}" if camera else "camera (no calibration)"
-            pub.publish(self.stats.report(self.get_fully_qualified_name(), hw, self.get_clock().now().to_msg()))
+            report = self.stats.report(self.get_fully_qualified_name(), hw, self.get_clock().now().to_msg())
+            if self._ground is not None:
+                report.status.append(self._ground.status(self.get_fully_qualified_name(), hw))
+            pub.publish(report)
 
 
 def _stamp_ns(msg) -> int:

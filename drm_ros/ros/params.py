@@ -126,6 +126,25 @@ PARAMS: tuple[Param, ...] = (
           "tracking_gate_m.", range=(0.0, 1.0, 0.0), runtime=True),
     Param("tracking_max_age", 5, "Frames a person may go unseen before its id is retired.", range=(0, 300, 1),
           runtime=True),
+    Param("ground_plane", "off",
+          "Absolute depth from feet on the floor (ankle rays meet the floor plane, fused with DRM's depth behind a "
+          "consistency gate): off; params = ground_camera_height_m/pitch/roll; tf = the static transform from "
+          "ground_floor_frame (z up, floor at z = 0) to the image frame, read from /tf_static; auto = learnt from "
+          "upright people (static camera only; resets itself when the camera moves).",
+          choices=("off", "params", "tf", "auto")),
+    Param("ground_camera_height_m", 1.0, "ground_plane params: camera centre above the floor (m).",
+          range=(0.05, 100.0, 0.0)),
+    Param("ground_camera_pitch_deg", 0.0, "ground_plane params: optical axis below the horizon (deg; negative = "
+          "looking up).", range=(-89.0, 89.0, 0.0)),
+    Param("ground_camera_roll_deg", 0.0, "ground_plane params: roll about the optical axis (deg; positive turns "
+          "the image x axis towards the floor).", range=(-89.0, 89.0, 0.0)),
+    Param("ground_floor_frame", "base_footprint", "ground_plane tf: a frame whose z axis points up and whose "
+          "z = 0 plane is the floor.", pattern=r"[A-Za-z_/][A-Za-z0-9_/]*"),
+    Param("ground_ankle_height_m", 0.11, "Height above the floor of the detector's ankle point for a standing foot "
+          "(m; the joint centre is ~0.08 m up, the detector marks it ~0.03 m higher).",
+          range=(0.0, 0.3, 0.0)),
+    Param("ground_gate_k", 3.0, "The floor's depth is used only within this many combined sigmas of DRM's own.",
+          range=(0.5, 20.0, 0.0)),
     Param("diagnostics_period_sec", 1.0, "Period of the /diagnostics status.", range=(0.1, 60.0, 0.0)),
     Param("error_throttle_sec", 5.0, "The same kind of input error is logged at most once per this many seconds.",
           range=(0.1, 3600.0, 0.0)),

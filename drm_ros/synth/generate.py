@@ -11,6 +11,7 @@ import numpy as np
 
 from drm_ros.camera import Camera
 from drm_ros.data.sample import Sample, save_dataset
+from drm_ros.ground.plane import GroundPlane
 from drm_ros.synth.motion import MotionLibrary
 from drm_ros.synth.scene import encode_jpeg, render, sample_scene
 from drm_ros.synth.sequence import sequence_scene
@@ -30,6 +31,7 @@ class Frame:
     visible: np.ndarray
     boxes: np.ndarray
     meta: list
+    ground: GroundPlane | None = None
 
 
 def scene_for(cfg: dict, motion: MotionLibrary, seed: int, index: int):
@@ -45,8 +47,10 @@ def make_frame(cfg: dict, motion: MotionLibrary, seed: int, index: int, keep_ids
     """One labelled image; with keep_ids also the Rendered (uncompressed image, id map) for tests."""
     scene = scene_for(cfg, motion, seed, index)
     r = render(scene)
+    # the floor (world z = 0) in the camera frame: world up is R's third column
+    ground = GroundPlane(scene.rig.R[:, 2].copy(), float(scene.rig.C[2]))
     frame = Frame(index, encode_jpeg(r.image, scene.effects["jpeg"]), r.camera, r.joints3d, r.joints2d,
-                  r.visible, r.boxes, r.meta)
+                  r.visible, r.boxes, r.meta, ground)
     return (frame, r) if keep_ids else frame
 
 
@@ -97,7 +101,7 @@ def generate(out: str | Path, num: int, seed: int, cfg: dict, bag: str | Path | 
         for f in frames(cfg, seed, num, workers):
             rel = f"images/{f.index:06d}.jpg"
             (out / rel).write_bytes(f.jpeg)
-            samples.append(Sample(rel, f.camera, f.joints3d, f.joints2d, f.visible, f.boxes, f.meta))
+            samples.append(Sample(rel, f.camera, f.joints3d, f.joints2d, f.visible, f.boxes, f.meta, f.ground))
             people += len(f.joints3d)
             if writer is not None:
                 stamp = t0_ns + int(round(f.index * 1e9 / rate))

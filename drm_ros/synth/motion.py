@@ -1,12 +1,15 @@
-"""Real motion-capture poses (DeepMimic clips) turned into varied 3D people.
+"""Real motion-capture poses (DeepMimic and CMU clips) turned into varied 3D people.
 
-The asset `assets/deepmimic_joints.npz` (see assets/PROVENANCE.md) holds, per clip, FK joint
+The ASSETS `assets/deepmimic_joints.npz`, `deepmimic_extra_joints.npz` and `cmu_joints.npz` (see
+assets/PROVENANCE.md; all in one layout) hold, per clip, FK joint
 positions in a Z-UP world (metres, ground z = 0, the body's forward along +x, left along +y at rest)
 and the head rotation (columns: head forward, up, right). Variation added here: yaw, mirroring,
 body size, per-bone length, small joint rotations. COCO joints come from `coco_joints`.
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +17,13 @@ import numpy as np
 
 from drm_ros.skeleton import COCO_JOINT_NAMES, add_pelvis
 
-ASSET = Path(__file__).resolve().parent / "assets" / "deepmimic_joints.npz"
+ASSET_DIR = Path(__file__).resolve().parent / "assets"
+ASSET = ASSET_DIR / "deepmimic_joints.npz"
+DEEPMIMIC_EXTRA_ASSET = ASSET_DIR / "deepmimic_extra_joints.npz"
+CMU_ASSET = ASSET_DIR / "cmu_joints.npz"
+ASSETS = (ASSET, DEEPMIMIC_EXTRA_ASSET, CMU_ASSET)  # where named clips are looked up, in this order
+# Per-clip descriptions and the held-out clips (test splits only, never trained on).
+CLIP_LIST = ASSET_DIR / "clips.json"
 POINTS = ("root", "chest", "neck", "head", "right_hip", "right_knee", "right_ankle", "right_toe",
           "right_shoulder", "right_elbow", "right_wrist", "left_hip", "left_knee", "left_ankle",
           "left_toe", "left_shoulder", "left_elbow", "left_wrist")
@@ -56,22 +65,42 @@ class Pose:
     mirrored: bool
 
 
-class MotionLibrary:
-    """The DeepMimic clips, restricted to `clips` (None = all)."""
-
-    def __init__(self, clips: list[str] | None = None, path: Path = ASSET):
+def _open(paths: Iterable[Path]) -> dict[str, np.lib.npyio.NpzFile]:
+    """clip name -> the opened asset holding it (names must be unique across assets)."""
+    owner = {}
+    for path in paths:
         data = np.load(path)
-        available = [str(c) for c in data["clips"]]
         if list(data["point_names"]) != list(POINTS):
             raise ValueError(f"{path}: point order differs from drm_ros.synth.motion.POINTS")
-        chosen = available if not clips else list(clips)
-        unknown = [c for c in chosen if c not in available]
+        for c in (str(c) for c in data["clips"]):
+            if c in owner:
+                raise ValueError(f"motion clip {c!r} is in two assets: {path} and an earlier one")
+            owner[c] = data
+    return owner
+
+
+TRAINING = "training"  # the `clips` setting that selects training_clips()
+
+
+class MotionLibrary:
+    """Motion clips, restricted to `clips` (None = every clip of `path`, by default DeepMimic's).
+    `path` is one asset or several; named clips are also found in the other ASSETS (CMU)."""
+
+    def __init__(self, clips: list[str] | str | None = None, path: Path | Sequence[Path] = ASSET):
+        if clips == TRAINING:
+            clips, path = training_clips(), ASSETS
+        paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+        owner = _open(paths)
+        chosen = list(owner) if not clips else list(clips)
+        if any(c not in owner for c in chosen):
+            owner.update({c: d for c, d in _open(p for p in ASSETS if p not in paths).items() if c not in owner})
+        unknown = [c for c in chosen if c not in owner]
         if unknown:
-            raise ValueError(f"unknown motion clips {unknown}; available: {available}")
+            raise ValueError(f"unknown motion clips {unknown}; available: {list(owner)}")
         self.clips = chosen
-        self.points = {c: data[f"{c}/points"].astype(np.float64) for c in chosen}
-        self.head_rot = {c: data[f"{c}/head_rot"].astype(np.float64) for c in chosen}
-        self.dt = {c: float(data[f"{c}/dt"]) for c in chosen}
+        self.points = {c: owner[c][f"{c}/points"].astype(np.float64) for c in chosen}
+        self.head_rot = {c: owner[c][f"{c}/head_rot"].astype(np.float64) for c in chosen}
+        self.dt = {c: float(owner[c][f"{c}/dt"]) for c in chosen}
 
     def frame(self, clip: str, t: float, loop: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Points and head rotation at (fractional) frame t. With loop, frames past the end repeat
@@ -86,6 +115,26 @@ class MotionLibrary:
             shift = pts[n, P["root"]] - pts[0, P["root"]]
             p = p + cycles * np.array([shift[0], shift[1], 0.0])
         return p, r
+
+
+def held_out_clips() -> set[str]:
+    """Clips reserved for test splits (CMU and DeepMimic), from assets/clips.json."""
+    listing = json.loads(CLIP_LIST.read_text())
+    return {c for c, entry in listing["clips"].items() if entry["held_out"]}
+
+
+def training_clips() -> list[str]:
+    """Every clip of every asset except the held-out ones: what `clips: training` selects."""
+    skip = held_out_clips()
+    return sorted(c for c in _open(ASSETS) if c not in skip)
+
+
+def training_points(paths: Sequence[Path] = ASSETS, exclude: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """clip -> (F, len(POINTS), 3) float32 points of every clip in `paths` except `exclude`
+    (default: the held-out clips), e.g. for pretraining a 2D->3D lifter on real motion."""
+    skip = held_out_clips() if exclude is None else set(exclude)
+    owner = _open(paths)
+    return {c: d[f"{c}/points"].astype(np.float32) for c, d in owner.items() if c not in skip}
 
 
 def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:

@@ -4,8 +4,10 @@ trains on the cache. This turns hours of CPU backbone passes into minutes, and l
 runs share one cache.
 
 Per image: the backbone features (fp16). Per ground-truth person with a 3D label: the 2D branch's
-own estimate at the person's ground-truth centre cell (joints and root, exactly what inference
-would produce there), the PDQM queries at those joints (fp16), and the ground truth.
+own estimate at the person's ground-truth centre cell (joints, joint scores and root, exactly
+what inference would produce there), the PDQM queries at those joints (fp16), and the ground
+truth (3D, and the true 2D joints: their difference from the estimate is the 2D branch's error,
+which the lifter's render-free pretraining draws its 2D noise from, training/lifting.py).
 
 People the 2D branch does not see are left out of depth training (seen.py).
 
@@ -28,13 +30,16 @@ from drm_ros.training.dataset import PoseDataset, collate
 from drm_ros.training.seen import seen_by_2d
 
 
+CACHE_FORMAT = 2  # 2: joint scores and true 2D joints per person
+
+
 def cache_key(path: str, input_size, min_iou: float, weights: dict) -> str:
-    """One dataset's cache is defined by its annotation file, the input size, the "seen" rule and
-    the frozen weights; any change means a new cache file."""
+    """One dataset's cache is defined by its format, annotation file, the input size, the "seen"
+    rule and the frozen weights; any change means a new cache file."""
     ann = Path(path) / "annotations.json"
     stamp = [str(Path(path).resolve()), ann.stat().st_mtime if ann.exists() else 0]
     digest = hashlib.sha1()
-    digest.update(json.dumps([stamp, list(input_size), min_iou]).encode())
+    digest.update(json.dumps([CACHE_FORMAT, stamp, list(input_size), min_iou]).encode())
     for k in sorted(weights):
         digest.update(k.encode())
         digest.update(weights[k].float().numpy().tobytes()[:256])
@@ -46,7 +51,8 @@ def build_cache(net: DRMNet, samples, input_size, min_iou: float = 0.3, batch_si
                 progress=None) -> dict:
     net.eval()
     loader = DataLoader(PoseDataset(samples, input_size), batch_size=batch_size, collate_fn=collate)
-    feats, persons = [], {k: [] for k in ("image", "joints", "root", "queried", "joints3d", "vis", "f_net")}
+    feats, persons = [], {k: [] for k in ("image", "joints", "joint_score", "joints_gt", "root", "queried", "joints3d",
+                                           "vis", "f_net")}
     total = seen = 0
     for batch in loader:
         m = net.maps(batch["image"])
@@ -64,6 +70,8 @@ def build_cache(net: DRMNet, samples, input_size, min_iou: float = 0.3, batch_si
         bi, pi = keep.nonzero(as_tuple=True)
         persons["image"].append(bi + base)
         persons["joints"].append(est["joints"][bi, pi])
+        persons["joint_score"].append(est["joint_score"][bi, pi].half())
+        persons["joints_gt"].append(batch["joints_net"][bi, pi, : est["joints"].shape[2]])
         persons["root"].append(est["root"][bi, pi])
         persons["queried"].append(queried[bi, pi].half())
         persons["joints3d"].append(batch["joints3d"][bi, pi])

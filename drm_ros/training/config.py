@@ -20,6 +20,10 @@ class TrainConfig:
     input_size: tuple[int, int] = (384, 288)  # network input W, H (multiples of 32)
     network: dict = field(default_factory=dict)  # drm_ros.network.NetworkConfig fields
     init: str = "movenet"  # "movenet": backbone + 2D heads from model/movenet_multipose.pt; "" = random
+    # network.lifter: true -> the pose lifter's weights from `drm pretrain-lifter` (its lifter.pt);
+    # kept fixed by default so the renders' 11 motions cannot narrow what it learned from all poses
+    init_lifter: str = ""
+    freeze_lifter: bool = True
     # What stays as initialised: "2d" = backbone and 2D heads (EXPERIMENTS.md: protects real-image
     # accuracy; depth trains on a feature cache), "backbone" = the backbone only (2D heads train
     # too, still on cached backbone features), "none" = nothing (every step runs the backbone).

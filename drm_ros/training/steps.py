@@ -32,7 +32,7 @@ class CachedDepthStep(nn.Module):
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         """batch: features (B,C,h,w); per person (P): slot (B index), root, joints, queried,
-        joints3d, f_net; `pad_index` (B, N) person -> padded slot, `pad_mask`."""
+        joints3d, f_net, joint_score; `pad_index` (B, N) person -> padded slot, `pad_mask`."""
         trunk = self.net.depth_trunk(batch["features"])
         b, n = batch["pad_index"].shape
         root_pad = torch.zeros(b, n, 2)
@@ -42,7 +42,8 @@ class CachedDepthStep(nn.Module):
         x = root_feat
         if self.net.pdqm is not None:
             x = torch.cat([x, self.net.pdqm(batch["queried"][order].float(), batch["joints"][order], batch["root"][order])], -1)
-        log_depth, dz = self.net.depth_head(x)
+        log_depth, dz = self.net.depth_head(x, batch["joints"][order], batch["root"][order],
+                                            batch["joint_score"][order].float())
         return _depth_loss(self.depth_loss, log_depth, dz, batch["f_net"][order], batch["joints3d"][order])
 
 
@@ -74,7 +75,8 @@ class FullStep(nn.Module):
             est = poses_at(t.center_cell, m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]), m["kpt_offset"])
             queried = self.net.query(m, est["joints"]) if self.net.pdqm is not None else None
             seen = seen_by_2d(est, t, m["center"], batch["joints_net"], self.min_iou)
-        log_depth, dz = self.net.depth(self.net.depth_trunk(m["features"]), queried, est["joints"], est["root"])
+        log_depth, dz = self.net.depth(self.net.depth_trunk(m["features"]), queried, est["joints"], est["root"],
+                                   est["joint_score"])
         sel = seen & batch["has3d"]
         if sel.any():
             f_net = batch["f_net"][:, None].expand(sel.shape)[sel]

@@ -65,7 +65,14 @@ def build_network(cfg: TrainConfig) -> DRMNet:
         net.load_state_dict(load_state(model_path(MOVENET_WEIGHTS)), strict=False)
     elif cfg.init:
         raise ValueError(f"unknown init {cfg.init!r} (use 'movenet' or '')")
+    lifter = net.depth_head.lifter
+    if cfg.init_lifter:
+        if lifter is None:
+            raise ValueError("init_lifter is set but the network has no lifter (network: {lifter: true})")
+        lifter.load_state_dict(torch.load(cfg.init_lifter, map_location="cpu", weights_only=True)["state_dict"])
     frozen = {"2d": [net.backbone, net.heads], "backbone": [net.backbone], "none": []}[cfg.freeze]
+    if lifter is not None and cfg.freeze_lifter:
+        frozen.append(lifter)
     for module in frozen:
         module.requires_grad_(False)
     return net
@@ -101,6 +108,7 @@ def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
             "features": cache["features"][ids].float(),
             "root": cache["root"][people], "joints": cache["joints"][people], "queried": cache["queried"][people],
             "joints3d": cache["joints3d"][people], "f_net": cache["f_net"][people],
+            "joint_score": cache["joint_score"][people],
             "pad_index": pad_index, "pad_mask": pad_mask,
         }
 
@@ -191,6 +199,8 @@ def train(cfg: TrainConfig) -> Path:
 
     for epoch in range(start_epoch, cfg.epochs):
         step.train()
+        if net.depth_head.lifter is not None and cfg.freeze_lifter:
+            net.depth_head.lifter.eval()  # fixed: no dropout either
         t0 = time.time()
         sums: dict[str, float] = {}
         count = 0

@@ -1,0 +1,73 @@
+"""The pose lifter: the geometric prior inside DRM's depth read-out (INFERRED, issue 10).
+
+DRM reads each person's depth at its root. What the image features there must explain is
+mostly geometry: how a 2D pose of a given shape sits in depth (relative depths), and how big
+such a pose is in metres when it spans so many pixels (root depth). Both can be learned from
+2D projections of motion capture alone, by the million, without rendering a pixel
+(training/lifting.py). So the depth head is split in two:
+
+  * this lifter: 2D joints + their confidences (the 2D branch's own outputs) -> root-relative
+    depths dz (m) and log S, the person's effective metric size, such that
+        log(Z_root / f_net) = log S - log(spread_px)       (weak perspective)
+    with spread_px the confidence-weighted RMS distance of the joints from the root in network
+    pixels: "the predicted metric skeleton against its 2D extent";
+  * the image-feature head (network.DepthHead): root feature + PDQM queries + this lifter's
+    hidden state -> a correction of both, zero at initialisation, trained on rendered scenes.
+
+The input is scale-free (joint offsets from the root divided by the spread), so one lifter
+serves every camera, input size and distance. Unknown heights make log S a population prior:
+it is what `tools/root_depth_bound.py` calls reading depth from size.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+MIN_SCORE = 0.05  # joint weight floor in the spread: a missed joint still counts a little
+
+
+def spread_px(joints_net: torch.Tensor, root_net: torch.Tensor, joint_score: torch.Tensor) -> torch.Tensor:
+    """Confidence-weighted RMS distance of the joints from the root, network pixels. (..., J, 2),
+    (..., 2), (..., J) -> (...)."""
+    w = joint_score.clamp(min=MIN_SCORE, max=1.0)
+    d2 = (joints_net - root_net[..., None, :]).pow(2).sum(-1)
+    return ((w * d2).sum(-1) / w.sum(-1)).clamp(min=1e-2).sqrt()
+
+
+def lifter_input(joints_net: torch.Tensor, root_net: torch.Tensor, joint_score: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> (features (..., 3J): scale-free offsets and clamped scores, log spread (...))."""
+    s = spread_px(joints_net, root_net, joint_score)
+    shape = (joints_net - root_net[..., None, :]) / s[..., None, None]
+    shape = shape.clamp(-8.0, 8.0)  # a wild joint must not dominate the input
+    return torch.cat([shape.flatten(-2), joint_score.clamp(0.0, 1.0)], dim=-1), s.log()
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, width: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(width, width), nn.LayerNorm(width), nn.ReLU(inplace=True), nn.Dropout(dropout),
+                                 nn.Linear(width, width), nn.LayerNorm(width), nn.ReLU(inplace=True), nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.net(x)
+
+
+class PoseLifter(nn.Module):
+    """2D pose (J joints) -> dz (J) in metres, log S (1), and its hidden state for the image head."""
+
+    def __init__(self, num_joints: int, width: int = 512, blocks: int = 2, dropout: float = 0.1):
+        super().__init__()
+        self.num_joints = num_joints
+        self.width = width
+        self.inp = nn.Sequential(nn.Linear(3 * num_joints, width), nn.LayerNorm(width), nn.ReLU(inplace=True))
+        self.blocks = nn.Sequential(*[ResidualBlock(width, dropout) for _ in range(blocks)])
+        self.out = nn.Linear(width, num_joints + 1)
+        nn.init.zeros_(self.out.bias)
+        with torch.no_grad():
+            self.out.bias[-1] = 0.0  # log S of ~1 m; pretraining moves it within the first steps
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        hidden = self.blocks(self.inp(features))
+        y = self.out(hidden)
+        return y[..., : self.num_joints], y[..., self.num_joints], hidden

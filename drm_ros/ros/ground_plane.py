@@ -1,0 +1,105 @@
+"""The node's ground plane: which source (parameters, static TF, self-estimated), the marker
+that shows it in RViz, and its line on /diagnostics. The geometry is drm_ros.ground."""
+from __future__ import annotations
+
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point
+from std_msgs.msg import ColorRGBA
+from visualization_msgs.msg import Marker
+
+from drm_ros.ground.plane import GroundPlane
+from drm_ros.ground.refine import RefineSettings
+from drm_ros.ground.session import GroundDepth
+from drm_ros.poses import PoseSet
+from drm_ros.ros.markers import _duration
+
+MARKER_NS = "ground_plane"
+MARKER_HALF_SIZE_M = (4.0, 3.0)  # along the camera's forward direction, sideways
+MARKER_AHEAD_M = 4.0  # the patch's centre this far in front of the camera's foot point
+
+
+class NodeGround:
+    """Built from the node's cfg; `apply` once per frame on the worker thread."""
+
+    def __init__(self, node, cfg: dict):
+        self.mode = cfg["ground_plane"]
+        self.floor_frame = cfg["ground_floor_frame"]
+        settings = RefineSettings(ankle_height_m=cfg["ground_ankle_height_m"], gate_k=cfg["ground_gate_k"])
+        self.tf = None
+        self.error = ""
+        if self.mode == "params":
+            plane = GroundPlane.from_height_pitch_roll(cfg["ground_camera_height_m"], cfg["ground_camera_pitch_deg"],
+                                                       cfg["ground_camera_roll_deg"])
+            self.depth = GroundDepth("fixed", plane, settings)
+        elif self.mode == "auto":
+            self.depth = GroundDepth("auto", settings=settings)
+        else:
+            self.depth = GroundDepth("off", settings=settings)
+        if self.mode == "tf":
+            from tf2_msgs.msg import TFMessage
+
+            from drm_ros.ros.tf_static import TF_STATIC_QOS, TfStaticBuffer
+
+            self.tf = TfStaticBuffer()
+            self._settings = settings
+            self._tf_frame = None
+            self.error = f"waiting for a static transform from '{self.floor_frame}' on /tf_static"
+            self.sub = node.create_subscription(TFMessage, "/tf_static", self.tf.add, TF_STATIC_QOS)
+
+    def _plane_from_tf(self, frame_id: str) -> None:
+        if self._tf_frame == frame_id and self.depth.mode == "fixed":
+            return
+        found = self.tf.lookup(self.floor_frame, frame_id)
+        if found is None:
+            self.error = (f"no static transform chain from '{self.floor_frame}' to the image frame '{frame_id}' "
+                          f"on /tf_static yet (known frames: {', '.join(sorted(self.tf.frames())) or 'none'})")
+            return
+        try:
+            plane = GroundPlane.from_camera_pose(*found)
+        except ValueError as exc:
+            self.error = f"'{frame_id}' in '{self.floor_frame}' is not above its floor: {exc}"
+            return
+        self.depth = GroundDepth("fixed", plane, self._settings)
+        self._tf_frame, self.error = frame_id, ""
+
+    def apply(self, poses: PoseSet, camera, frame_id: str) -> PoseSet:
+        if self.tf is not None:
+            self._plane_from_tf(frame_id)
+        return self.depth.apply(poses, camera).poses
+
+    def marker(self, header, lifetime_sec: float) -> Marker:
+        """The floor as a translucent patch in the image frame (DELETE when there is none)."""
+        m = Marker(header=header, ns=MARKER_NS, id=0)
+        plane = self.depth.plane
+        if plane is None:
+            m.action = Marker.DELETE
+            return m
+        m.type, m.action, m.lifetime = Marker.TRIANGLE_LIST, Marker.ADD, _duration(lifetime_sec)
+        m.pose.orientation.w = 1.0
+        m.scale.x = m.scale.y = m.scale.z = 1.0
+        m.color = ColorRGBA(r=0.3, g=0.8, b=0.3, a=0.35)
+        origin, a, b = plane.floor_basis()
+        centre = origin + MARKER_AHEAD_M * a
+        (ha, hb) = MARKER_HALF_SIZE_M
+        corners = [centre + sa * ha * a + sb * hb * b for sa, sb in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        pts = [Point(x=float(c[0]), y=float(c[1]), z=float(c[2])) for c in corners]
+        m.points = [pts[0], pts[1], pts[2], pts[0], pts[2], pts[3]]
+        return m
+
+    def status(self, node_name: str, hardware_id: str) -> DiagnosticStatus:
+        totals = self.depth.totals
+        values = {"source": self.mode, "plane": self.depth.describe(), "people refined": str(totals["refined"]),
+                  "people gated (kept DRM depth)": str(totals["gated"]),
+                  "people without confident ankles": str(totals["no_feet"])}
+        if self.depth.plane is not None:
+            values["camera height (m)"] = f"{self.depth.plane.height:.3f}"
+            values["up in camera frame"] = " ".join(f"{v:.4f}" for v in self.depth.plane.up)
+        if self.mode == "off":
+            level, message = DiagnosticStatus.OK, "off (DRM depth only)"
+        elif self.depth.plane is None:
+            level, message = DiagnosticStatus.WARN, self.error or f"{self.mode}: no plane yet"
+        else:
+            level, message = DiagnosticStatus.OK, self.depth.describe()
+        return DiagnosticStatus(level=level, name=f"{node_name}: ground plane", message=message,
+                                hardware_id=hardware_id, values=[KeyValue(key=k, value=v) for k, v in values.items()])
+

@@ -1,0 +1,243 @@
+"""Render-free pretraining of the pose lifter (lifter.py), issue 10 lever 2.
+
+People are posed, shaped and placed exactly as `drm synth` does (same configs, same random
+cameras, same projection through `drm_ros.camera.Camera` and the network letterbox), but nothing
+is rendered: a person costs microseconds instead of a share of a 30 ms render, so the lifter
+sees hundreds of thousands of (pose, body, camera, viewpoint) combinations in minutes.
+
+The 2D input must look like the 2D branch's output, not like clean projections. The noise is
+therefore the 2D branch's own: every person in the training feature caches (cache.py) carries
+MoveNet's joints and scores next to the true 2D joints; their differences, divided by the
+person's spread, form a pool of whole-skeleton error vectors (with their joint scores), one of
+which is added to each projected pose. Occlusion, truncation, left/right confusions and
+heavy tails come with it for free.
+
+Procedural diversity: a share of the people get joint rotations far larger than the renders'
+(`extra_perturb_deg`) so the lifter also sees poses no clip contains.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from drm_ros.camera import Letterbox
+from drm_ros.codec import J2D
+from drm_ros.lifter import PoseLifter, lifter_input, spread_px
+from drm_ros.skeleton import LEFT_HIP, RIGHT_HIP, ROOT
+
+PEOPLE_PER_CAMERA = 4
+
+
+@dataclass
+class LifterConfig:
+    name: str = "lifter"
+    synth_configs: list[str] = field(default_factory=lambda: ["config/synth/train.yaml"])  # scene sampling
+    # "synth": the synth configs' own clips; "all": every clip of every motion asset (DeepMimic,
+    # CMU) except the held-out ones (assets/clips.json), each clip equally likely
+    motion: str = "synth"
+    val_synth_config: str = "config/synth/test_near.yaml"  # held-out motions, for the log only
+    people: int = 200_000  # projected training people (sampled once, cached in out_dir)
+    val_people: int = 5_000
+    extra_perturb_deg: float = 12.0  # joint rotations of the procedural half (renders use body.joint_perturb_deg)
+    procedural_share: float = 0.5
+    noise_data: list[str] = field(default_factory=list)  # dataset folders whose feature caches give the 2D noise
+    input_size: tuple[int, int] = (384, 288)
+    width: int = 512
+    blocks: int = 2
+    dropout: float = 0.1
+    steps: int = 20_000
+    batch_size: int = 512
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    size_weight: float = 1.0  # loss weight of log S against the dz L1 (m)
+    seed: int = 0
+    threads: int = 1
+    out_dir: str = "runs/lifter"
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LifterConfig":
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"{path}: unknown lifter config keys {sorted(unknown)}")
+        cfg = cls(**data)
+        cfg.input_size = tuple(cfg.input_size)
+        return cfg
+
+
+# ------------------------------------------------------------------ projected people
+def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_perturb_deg: float = 0.0,
+                     procedural_share: float = 0.0, motion: str = "synth") -> dict[str, np.ndarray]:
+    """`num` people as the generator would place them, projected into the network input:
+    joints_net (N, J2D, 2), joints3d (N, 18, 3) camera frame, f_net (N,)."""
+    from drm_ros.synth.config import load_config
+    from drm_ros.synth.motion import MotionLibrary, coco_joints, sample_shape
+    from drm_ros.synth.scene import _choose_clip, _place, pose_person
+    from drm_ros.synth.rig import sample_rig
+
+    cfg = load_config(synth_config)
+    if motion == "all":
+        motion = MotionLibrary("training")
+        cfg["clip_weights"] = {}
+    elif motion == "synth":
+        motion = MotionLibrary(cfg.get("clips"))
+    else:
+        raise ValueError(f"lifter motion must be 'synth' or 'all', got {motion!r}")
+    rng = np.random.default_rng(seed)
+    body_wild = dict(cfg["body"], joint_perturb_deg=extra_perturb_deg)
+    j2d, j3d, fnet = [], [], []
+    while len(j2d) < num:
+        rig = sample_rig(rng, cfg["camera"])
+        cam = rig.camera
+        box = Letterbox.fit(cam.width, cam.height, *input_size)
+        for _ in range(PEOPLE_PER_CAMERA):  # placed independently: overlap is irrelevant without pixels
+            pos = _place(rng, rig, cfg["people"], [])
+            if pos is None:
+                continue
+            clip = _choose_clip(rng, motion, cfg.get("clip_weights") or {})
+            t = float(rng.uniform(0, len(motion.points[clip]) - 1))
+            shape = sample_shape(rng, body_wild if rng.random() < procedural_share else cfg["body"])
+            pts, rot = pose_person(motion, clip, t, shape, float(rng.uniform(-np.pi, np.pi)), pos)
+            cam_pts = rig.to_camera(coco_joints(pts, rot, shape.scale))
+            if cam_pts[:, 2].min() < 0.2:
+                continue
+            j2d.append(box.to_network(cam.project(cam_pts[:J2D])))
+            j3d.append(cam_pts)
+            fnet.append(box.network_focal(cam))
+    return {"joints_net": np.asarray(j2d[:num], np.float32), "joints3d": np.asarray(j3d[:num], np.float32),
+            "f_net": np.asarray(fnet[:num], np.float32)}
+
+
+def load_or_sample(path: Path, *args, **kwargs) -> dict[str, np.ndarray]:
+    if path.is_file():
+        with np.load(path) as data:
+            return dict(data)
+    out = sample_projected(*args, **kwargs)
+    np.savez(path.with_suffix(".tmp.npz"), **out)
+    path.with_suffix(".tmp.npz").replace(path)
+    return out
+
+
+# ------------------------------------------------------------------ the 2D branch's noise
+@dataclass
+class NoisePool:
+    """Whole-skeleton 2D errors of the 2D branch, in units of the person's spread, and the joint
+    scores it gave: (P, J2D, 2) and (P, J2D)."""
+
+    residual: torch.Tensor
+    score: torch.Tensor
+
+    @classmethod
+    def from_cache(cls, cache: dict) -> "NoisePool":
+        est, gt = cache["joints"].float(), cache["joints_gt"].float()
+        score = cache["joint_score"].float()
+        gt_root = 0.5 * (gt[:, LEFT_HIP] + gt[:, RIGHT_HIP])
+        s = spread_px(gt, gt_root, torch.ones_like(score))
+        return cls(((est - gt) / s[:, None, None]).clamp(-5, 5), score)
+
+    @classmethod
+    def clean(cls, n: int = 1) -> "NoisePool":
+        """No noise, full confidence: the true-2D condition."""
+        return cls(torch.zeros(n, J2D, 2), torch.ones(n, J2D))
+
+
+def make_batch(people: dict[str, torch.Tensor], idx: torch.Tensor, pool: NoisePool, noise_idx: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Noisy lifter inputs and targets: (features, log_spread, dz target (m), log S target)."""
+    clean = people["joints_net"][idx]
+    root_c = 0.5 * (clean[:, LEFT_HIP] + clean[:, RIGHT_HIP])
+    s = spread_px(clean, root_c, torch.ones(clean.shape[:2]))
+    joints = clean + pool.residual[noise_idx] * s[:, None, None]
+    score = pool.score[noise_idx]
+    root = 0.5 * (joints[:, LEFT_HIP] + joints[:, RIGHT_HIP])  # the codec's root: the estimated hips
+    features, log_spread = lifter_input(joints, root, score)
+    j3d = people["joints3d"][idx]
+    z_root = j3d[:, ROOT, 2]
+    dz = j3d[:, :J2D, 2] - z_root[:, None]
+    log_size = torch.log(z_root / people["f_net"][idx]) + log_spread
+    return features, log_spread, dz, log_size
+
+
+@torch.no_grad()
+def evaluate(lifter: PoseLifter, people: dict, pool: NoisePool, seed: int = 0) -> dict[str, float]:
+    """Median |dz| error (mm) and median root depth error (% of depth) of the lifter alone."""
+    lifter.eval()
+    g = torch.Generator().manual_seed(seed)
+    n = people["joints_net"].shape[0]
+    idx = torch.arange(n)
+    features, _, dz_t, size_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (n,), generator=g))
+    dz, log_size, _ = lifter(features)
+    lifter.train()
+    rel = torch.exp(log_size - size_t) - 1  # predicted / true root depth - 1
+    return {"dz_mae_mm": float((dz - dz_t).abs().mean() * 1000), "dz_median_mm": float((dz - dz_t).abs().median() * 1000),
+            "root_median_pct": float(rel.abs().median() * 100), "root_within_4pct": float((rel.abs() < 0.04).float().mean() * 100)}
+
+
+def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    t0 = time.time()
+    parts = []
+    for i, synth in enumerate(cfg.synth_configs):
+        n = cfg.people // len(cfg.synth_configs)
+        parts.append(load_or_sample(out / f"people_{i}.npz", n, synth, cfg.seed + 1000 * i, cfg.input_size,
+                                    cfg.extra_perturb_deg, cfg.procedural_share, cfg.motion))
+    people = {k: torch.from_numpy(np.concatenate([p[k] for p in parts])) for k in parts[0]}
+    val = {k: torch.from_numpy(v) for k, v in load_or_sample(out / "people_val.npz", cfg.val_people, cfg.val_synth_config,
+                                                               cfg.seed + 777, cfg.input_size).items()}
+    n = people["joints_net"].shape[0]
+    log(f"{n} training people, {val['joints_net'].shape[0]} held-out, noise pool of {len(pool.score)} "
+        f"({time.time() - t0:.0f} s)")
+    lifter = PoseLifter(J2D, cfg.width, cfg.blocks, cfg.dropout)
+    opt = torch.optim.AdamW(lifter.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    warmup = max(1, cfg.steps // 20)  # linear warm-up, then cosine decay to 2 % of the peak
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * (
+        0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))))
+    g = torch.Generator().manual_seed(cfg.seed)
+    start = 1
+    last = out / "last.pt"
+    if last.is_file():  # resumable: a long CPU job must survive an interruption
+        state = torch.load(last, weights_only=False)
+        lifter.load_state_dict(state["lifter"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        g.set_state(state["generator"])
+        start = state["step"] + 1
+        log(f"resumed from {last} at step {start}")
+    metrics = open(out / "metrics.jsonl", "a")
+    running = []
+    for step in range(start, cfg.steps + 1):
+        idx = torch.randint(n, (cfg.batch_size,), generator=g)
+        features, _, dz_t, size_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (cfg.batch_size,), generator=g))
+        dz, log_size, _ = lifter(features)
+        loss = (dz - dz_t).abs().mean() + cfg.size_weight * (log_size - size_t).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        running.append(float(loss.detach()))
+        if step % 1000 == 0 or step == cfg.steps:
+            m = {"step": step, "loss": float(np.mean(running)), **{f"val_{k}": v for k, v in evaluate(lifter, val, pool).items()},
+                 **{f"val_true2d_{k}": v for k, v in evaluate(lifter, val, NoisePool.clean()).items()}}
+            running = []
+            metrics.write(json.dumps(m) + "\n")
+            metrics.flush()
+            log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items())
+                + f" ({time.time() - t0:.0f} s)")
+            torch.save({"lifter": lifter.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                        "generator": g.get_state(), "step": step}, last.with_suffix(".tmp"))
+            last.with_suffix(".tmp").replace(last)
+    path = out / "lifter.pt"
+    torch.save({"config": asdict(cfg), "state_dict": lifter.state_dict()}, path)
+    log(f"lifter written: {path}")
+    return path

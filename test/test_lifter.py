@@ -1,0 +1,108 @@
+"""The pose lifter inside the depth read-out, its render-free pretraining, and the model file
+that stores only what was trained."""
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from drm_ros.checkpoint import ModelError, load_model, save_model
+from drm_ros.codec import J2D
+from drm_ros.lifter import PoseLifter, lifter_input, spread_px
+from drm_ros.movenet_weights import load_state
+from drm_ros.network import DRMNet, NetworkConfig
+from drm_ros.paths import DEFAULT_MODEL, model_path
+from drm_ros.training.config import TrainConfig
+from drm_ros.training.lifting import NoisePool, make_batch, sample_projected
+from drm_ros.training.trainer import train
+
+
+def test_lifter_input_is_scale_and_translation_free():
+    g = torch.Generator().manual_seed(0)
+    joints = torch.rand(4, J2D, 2, generator=g) * 100
+    root = joints[:, 11:13].mean(1)
+    score = torch.rand(4, J2D, generator=g)
+    a, log_s = lifter_input(joints, root, score)
+    b, log_s2 = lifter_input(joints * 3 + 7, root * 3 + 7, score)
+    assert torch.allclose(a, b, atol=1e-5)
+    assert torch.allclose(log_s2 - log_s, torch.full((4,), float(np.log(3))), atol=1e-5)
+
+
+def test_weak_perspective_target_recovers_depth():
+    """log S - log spread is log(Z / f): with the exact target as log S the root depth is exact."""
+    people = {k: torch.from_numpy(v) for k, v in
+              sample_projected(30, "config/synth/test_near.yaml", 0, (384, 288)).items()}
+    features, log_spread, dz, log_size = make_batch(people, torch.arange(30), NoisePool.clean(), torch.zeros(30, dtype=torch.long))
+    z = torch.exp(log_size - log_spread) * people["f_net"]
+    assert torch.allclose(z, people["joints3d"][:, -1, 2], rtol=1e-4)
+    assert features.shape == (30, 3 * J2D) and dz.shape == (30, J2D)
+    assert float(people["joints3d"][:, -1, 2].min()) >= 1.0 and float(people["joints3d"][:, -1, 2].max()) <= 9.5
+
+
+def test_lifter_head_starts_at_the_lifter():
+    """The image-feature correction is zero at initialisation: DRM's depth = the lifter's."""
+    net = DRMNet(NetworkConfig(lifter=True, lifter_width=32, lifter_blocks=1, depth_channels=8, depth_hidden=16)).eval()
+    joints = torch.rand(1, 2, J2D, 2) * 50 + 100
+    root = joints[:, :, 11:13].mean(2)
+    score = torch.rand(1, 2, J2D)
+    log_depth, dz = net.depth(torch.rand(1, 8, 10, 12), torch.rand(1, 2, J2D, 96), joints, root, score)
+    f, log_spread = lifter_input(joints, root, score)
+    dz0, log_size, _ = net.depth_head.lifter(f)
+    assert torch.allclose(dz, dz0) and torch.allclose(log_depth, log_size - log_spread)
+
+
+def test_model_file_stores_only_the_trained_part(tmp_path):
+    net, info = load_model(model_path(DEFAULT_MODEL))
+    path = save_model(tmp_path / "m.pt", net, info["input_size"], {"x": 1}, half=True)
+    assert path.stat().st_size < 2e6  # MoveNet (9.5 MB) is referenced by sha256, not copied
+    net2, info2 = load_model(path)
+    assert info2["version"] == 2 and info2["base"]["file"] == "movenet_multipose.pt"
+    for (k, a), b in zip(net.state_dict().items(), net2.state_dict().values()):
+        assert torch.equal(a, b), k
+    # a model built on other MoveNet weights is refused, clearly
+    data = torch.load(path, weights_only=True)
+    data["base"]["sha256"] = "0" * 64
+    torch.save(data, tmp_path / "other_base.pt")
+    with pytest.raises(ModelError, match="builds on MoveNet weights"):
+        load_model(tmp_path / "other_base.pt")
+    data["version"] = 99
+    torch.save(data, tmp_path / "future.pt")
+    with pytest.raises(ModelError, match="version 99 is not supported"):
+        load_model(tmp_path / "future.pt")
+
+
+def test_version_1_files_still_load(tmp_path):
+    net = DRMNet(NetworkConfig(depth_channels=8, depth_hidden=16))
+    net.load_state_dict(load_state(), strict=False)
+    torch.save({"format": "drm_ros-model", "version": 1, "network": net.config.to_dict(), "input_size": [192, 160],
+                "state_dict": net.state_dict(), "meta": {}}, tmp_path / "v1.pt")
+    net2, _ = load_model(tmp_path / "v1.pt")
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), net2.state_dict().values()))
+
+
+def test_pretrain_then_finetune_with_the_lifter_fixed(tmp_path):
+    from drm_ros.cli import main as drm
+
+    data = tmp_path / "tiny"
+    assert drm(["synth", "--out", str(data), "--num", "4", "--seed", "5", "--workers", "0"]) == 0
+    lcfg = {"people": 200, "val_people": 50, "steps": 20, "batch_size": 32, "width": 32, "blocks": 1,
+            "input_size": [192, 160], "noise_data": [str(data)], "out_dir": str(tmp_path / "lifter"),
+            "synth_configs": ["config/synth/train.yaml"]}
+    (tmp_path / "l.yaml").write_text(yaml.safe_dump(lcfg))
+    assert drm(["pretrain-lifter", "--config", str(tmp_path / "l.yaml")]) == 0
+    lifter_file = tmp_path / "lifter" / "lifter.pt"
+    cfg = {"name": "tiny", "train_data": [str(data)], "input_size": [192, 160], "epochs": 1, "batch_size": 2,
+           "out_dir": str(tmp_path / "run"), "init_lifter": str(lifter_file),
+           "network": {"depth_channels": 8, "depth_hidden": 16, "lifter": True, "lifter_width": 32, "lifter_blocks": 1}}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(cfg))
+    net, _ = load_model(train(TrainConfig.load(tmp_path / "t.yaml")))
+    pretrained = torch.load(lifter_file, weights_only=True)["state_dict"]
+    for k, v in pretrained.items():
+        assert torch.equal(net.depth_head.lifter.state_dict()[k], v), k  # fixed during fine-tuning
+
+
+def test_training_clips_setting_never_includes_held_out_motion():
+    from drm_ros.synth.motion import MotionLibrary, held_out_clips
+
+    lib = MotionLibrary("training")
+    assert len(lib.clips) > 50 and not set(lib.clips) & held_out_clips()
+    assert {"walk", "cmu_01_01"} <= set(lib.clips)
