@@ -1,5 +1,5 @@
-"""Drawing a PoseSet on its image (the node's debug_image, the demo's contact sheet), and the
-per-person colours shared with the RViz markers so the same person has the same colour in both."""
+"""Drawing a PoseSet on its image (the node's debug_image, the demo's contact sheet, `drm infer
+--out`), and the per-person colours shared with the RViz markers so the same person has the same colour in both."""
 from __future__ import annotations
 
 import colorsys
@@ -117,3 +117,14 @@ def skeleton_views(frames: list[PoseSet], size: int = 480, every: int = 5, min_j
         cv2.putText(img, title + "  (grid 1 m)", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
         panels.append(img)
     return np.concatenate(panels, axis=1)
+
+
+def image_with_views(image_rgb: np.ndarray, poses: PoseSet, min_joint_score: float = 0.2) -> np.ndarray:
+    """One picture of one image's result: the overlay (skeletons, ids, depths) above the top and
+    side views of the same people in metres (`drm infer --out`)."""
+    overlay = draw_poses(image_rgb, poses, min_joint_score)
+    width = overlay.shape[1]
+    views = skeleton_views([poses], size=max(240, width // 2), every=1, min_joint_score=min_joint_score)
+    views = cv2.resize(views, (width, int(round(views.shape[0] * width / views.shape[1]))),
+                       interpolation=cv2.INTER_AREA)
+    return np.concatenate([overlay, views], axis=0)

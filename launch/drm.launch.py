@@ -3,7 +3,7 @@
 Arguments: namespace, image (remaps `image`; `image/compressed` follows it), camera_info,
 params_file (default: the package's config/drm.yaml), use_sim_time (true when replaying a bag
 with /clock), device (cpu, cuda, cuda:N; overrides the params file).
-Large raw images with best-effort QoS need the shared-memory FastDDS profile for every process
+Large raw images from a best-effort publisher need the shared-memory FastDDS profile for every process
 on the machine: export FASTDDS_DEFAULT_PROFILES_FILE=$(ros2 pkg prefix drm_ros)/share/drm_ros/config/fastdds_shm.xml
 """
 from launch import LaunchDescription

@@ -15,6 +15,8 @@ from drm_ros.skeleton import BONES, JOINT_NAMES
 from drm_ros.synth.config import load_config
 from drm_ros.synth.generate import IMAGE_TOPIC, INFO_TOPIC, SKELETON_TOPIC, generate
 
+pytestmark = pytest.mark.ros
+
 
 def test_synth_bag_round_trip(tmp_path):
     cfg = load_config()

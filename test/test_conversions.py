@@ -16,6 +16,8 @@ from drm_ros.ros.params import PARAMS, BY_NAME
 from drm_ros.skeleton import BONES, JOINT_NAMES
 from posehelpers import person, poses_from
 
+pytestmark = pytest.mark.ros
+
 RNG = np.random.default_rng(0)
 RGB = RNG.integers(0, 256, (6, 10, 3), dtype=np.uint8)
 
@@ -198,8 +200,10 @@ def test_parameter_table_defaults_valid_and_invalid_values_rejected():
     assert BY_NAME["score_threshold"].validate(1.5)
     assert BY_NAME["score_threshold"].validate(float("nan"))
     assert BY_NAME["max_persons"].validate(0)
-    assert BY_NAME["input_width"].validate(300)  # not a multiple of 32
-    assert BY_NAME["input_width"].validate(320) is None
+    assert BY_NAME["input_size"].validate("300x256")  # not a multiple of 32
+    assert BY_NAME["input_size"].validate("320")  # one number is not a size
+    assert BY_NAME["input_size"].validate(320)  # nor an integer
+    assert BY_NAME["input_size"].validate("320x256") is None and BY_NAME["input_size"].validate("") is None
     assert BY_NAME["image_transport"].validate("theora")
     assert BY_NAME["device"].validate("tpu")
     assert BY_NAME["device"].validate("cuda:1") is None

@@ -183,3 +183,20 @@ def test_evaluate_dataset_feeds_each_image_with_its_camera():
     assert [x[0] for x in seen] == [(s.camera.height, s.camera.width, 3) for s in samples]
     assert all(x[1] == np.uint8 for x in seen) and [x[2] for x in seen] == [s.camera for s in samples]
     assert calls[-1] == (4, 4) and len(preds) == 4 and scores["pck_abs"] == pytest.approx(100)
+
+
+def test_loaders_import_no_cycle():
+    """load.py dispatches to the loaders; the loaders share formats.py and never import load.py.
+    Each module must also import first in a fresh interpreter (a cycle breaks exactly that)."""
+    import ast
+    import subprocess
+    import sys
+
+    data_dir = Path(__file__).resolve().parents[1] / "drm_ros" / "data"
+    for name in ("coco", "mupots", "panoptic", "formats", "sample"):
+        tree = ast.parse((data_dir / f"{name}.py").read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert "drm_ros.data.load" not in imported, f"{name}.py imports drm_ros.data.load"
+    for name in ("coco", "mupots", "panoptic", "formats", "load"):
+        subprocess.run([sys.executable, "-c", f"import drm_ros.data.{name}"], check=True)

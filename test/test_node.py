@@ -40,7 +40,10 @@ class Rig:
 
     def __init__(self, ros, ns: str, **params):
         self.ctx, self.executor = ros
-        overrides = [Parameter(k, value=v) for k, v in {"error_throttle_sec": 60.0, **params}.items()]
+        # reliable like the rig's publishers: image_qos auto would re-subscribe once they appear,
+        # and a frame in flight at that moment could be lost (test_image_qos_auto covers auto)
+        defaults = {"error_throttle_sec": 60.0, "image_qos": "reliable"}
+        overrides = [Parameter(k, value=v) for k, v in {**defaults, **params}.items()]
         self.node = DrmNode(context=self.ctx, namespace=ns, parameter_overrides=overrides)
         self.executor.add_node(self.node)
         self.io = __import__("rclpy").create_node(f"rig_{ns}", namespace=ns, context=self.ctx)
@@ -54,6 +57,7 @@ class Rig:
         self.camera = Camera.default_for(self.rgb.shape[1], self.rgb.shape[0])
         self.sec = 100
         self.log = ""
+        self.info_k = False  # False: no camera_info with the frames; else None (valid K) or a K to send
 
     def close(self):
         for n in (self.node, self.io):
@@ -66,6 +70,9 @@ class Rig:
         self.io.destroy_node()
 
     def set_camera_info(self, k=None):
+        """From now on each frame goes out with this camera_info under the frame's own stamp (as a
+        camera driver does); one is sent right away too, so the node's status shows it."""
+        self.info_k = k
         before = self.node.stats.camera_info_status
         pub_ready = wait_until(lambda: self.pub_info.get_subscription_count() > 0, 10, "camera_info subscriber")
         assert pub_ready
@@ -84,6 +91,8 @@ class Rig:
 
     def send_raw(self, msg: Image):
         wait_until(lambda: self.pub_image.get_subscription_count() > 0, 10, "image subscriber")
+        if self.info_k is not False:
+            self.pub_info.publish(camera_info_msg(self.camera, msg.header.stamp, FRAME_ID, self.info_k))
         self.pub_image.publish(msg)
 
     def read_log(self, capfd) -> str:
@@ -203,11 +212,11 @@ def test_lifecycle_corrupt_model_then_recover_and_runtime_parameters(ros, capfd,
 
         # Run-time parameters: validated, safe ones applied, structural ones refused while active.
         assert not node.set_parameters([Parameter("score_threshold", value=1.5)])[0].successful
-        assert not node.set_parameters([Parameter("input_width", value=300)])[0].successful
+        assert not node.set_parameters([Parameter("input_size", value="300x256")])[0].successful
         assert not node.set_parameters([Parameter("image_transport", value="compressed")])[0].successful
         assert not node.set_parameters([Parameter("device", value="tpu")])[0].successful
         res = node.set_parameters([Parameter("score_threshold", value=0.5), Parameter("max_persons", value=2),
-                                   Parameter("input_width", value=320), Parameter("input_height", value=256)])
+                                   Parameter("input_size", value="320x256")])
         assert all(r.successful for r in res)
         stamp = rig.next_stamp()
         rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
@@ -320,3 +329,37 @@ def test_per_person_tf_frames(ros):
             assert abs(q.x**2 + q.y**2 + q.z**2 + q.w**2 - 1) < 1e-5
     finally:
         rig.close()
+
+
+def test_image_qos_auto_follows_the_publishers_reliability(ros, capfd):
+    """Default image_qos auto: best effort while nobody publishes, reliable once every publisher
+    is reliable (big raw images then survive default DDS transports: logs/big_image_transport.log),
+    back to best effort when a best-effort publisher joins (a reliable subscription would not
+    match it). Frames are served throughout."""
+    from rclpy.qos import ReliabilityPolicy, qos_profile_sensor_data
+
+    rig = Rig(ros, "cam_auto", image_qos="auto")
+    try:
+        reliable = ReliabilityPolicy.RELIABLE
+        node = rig.node
+        assert node.cfg["image_qos"] == "auto"
+        wait_until(lambda: node._subs[0].reliability == reliable, 10, "a reliable subscription")
+        wait_until(lambda: re.search(r"subscription on /cam_auto/image is now auto: reliable to match its publishers",
+                                     rig.read_log(capfd)), 5, "the log line")
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)
+
+        best_effort_pub = rig.io.create_publisher(Image, "image", qos_profile_sensor_data)
+        wait_until(lambda: node._subs[0].reliability == ReliabilityPolicy.BEST_EFFORT, 10, "back to best effort")
+        wait_until(lambda: best_effort_pub.get_subscription_count() > 0, 10, "the best-effort publisher to match")
+        stamp = rig.next_stamp()
+        rig.pub_info.publish(camera_info_msg(rig.camera, stamp, FRAME_ID))
+        best_effort_pub.publish(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)
+        rig.io.destroy_publisher(best_effort_pub)
+        wait_until(lambda: node._subs[0].reliability == reliable, 10, "reliable again")
+    finally:
+        rig.close()
+

@@ -1,5 +1,8 @@
-"""`drm infer --image PATH [--fx F --fy F --cx C --cy C | --camera-info YAML] [--json]
-[--ground-plane params --camera-height H --camera-pitch P [--camera-roll R]]`."""
+"""`drm infer --image PATH [--fx F --fy F --cx C --cy C | --camera-info YAML] [--json] [--out PNG]
+[--ground-plane params --camera-height H --camera-pitch P [--camera-roll R]]`.
+
+--out writes one picture: the image with each person's skeleton, box, id (#n, by score) and
+pelvis depth, above a top view and a side view of the same skeletons in metres (1 m grid)."""
 from __future__ import annotations
 
 import json
@@ -15,6 +18,7 @@ def configure(parser):
     parser.add_argument("--input-size", help="network input WxH, multiples of 32 (default: the model's)")
     parser.add_argument("--threshold", type=float, default=0.2, help="person score threshold")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--out", help="write a picture here (.png/.jpg): overlay with ids and depths + top/side 3D view")
     add_floor_arguments(parser, ("off", "params"))
 
 
@@ -84,6 +88,15 @@ def run(args) -> int:
         poses = ground.apply(poses, camera).poses
         print(f"drm infer: ground plane: {ground.totals['refined']} refined, {ground.totals['gated']} kept DRM's depth "
               f"(gate), {ground.totals['no_feet']} without confident ankles", file=sys.stderr)
+    poses = poses.with_ids(range(len(poses)))  # one image, no tracker: number people by score
+    if args.out:
+        from drm_ros.overlay import image_with_views
+
+        picture = image_with_views(rgb, poses)
+        if not cv2.imwrite(args.out, cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)):
+            print(f"drm infer: cannot write {args.out} (folder missing, or not .png/.jpg?)", file=sys.stderr)
+            return 1
+        print(f"drm infer: wrote {args.out}", file=sys.stderr)
     if args.json:
         print(json.dumps(poses.to_json_dict()))
         return 0

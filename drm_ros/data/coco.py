@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from drm_ros.camera import Camera
-from drm_ros.data.load import annotations_by_image, find_image_root, read_json, xywh_to_box
+from drm_ros.data.formats import annotations_by_image, find_image_root, read_json, xywh_to_box
 from drm_ros.data.sample import Sample
 from drm_ros.skeleton import LEFT_HIP, NUM_COCO_JOINTS, NUM_JOINTS, RIGHT_HIP, ROOT
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from drm_ros.camera import Camera
-from drm_ros.data.load import annotations_by_image, find_image_root, inside_image, read_json, remap, xywh_to_box
+from drm_ros.data.formats import annotations_by_image, find_image_root, inside_image, read_json, remap, xywh_to_box
 from drm_ros.data.sample import Sample
 from drm_ros.skeleton import JOINT_INDEX, NUM_JOINTS
 

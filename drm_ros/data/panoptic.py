@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from drm_ros.camera import Camera
-from drm_ros.data.load import box_of, inside_image, read_json, remap
+from drm_ros.data.formats import box_of, inside_image, read_json, remap
 from drm_ros.data.sample import Sample
 from drm_ros.skeleton import JOINT_INDEX, NUM_JOINTS
 

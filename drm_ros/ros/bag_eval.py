@@ -41,7 +41,10 @@ def node_command(image_topic: str, image_type: str, info_topic: str, params: dic
     args = ["--ros-args", "-r", f"__ns:={NAMESPACE}", "-r", f"camera_info:={info_topic}",
             "-r", f"{'image/compressed' if compressed else 'image'}:={image_topic}",
             "-p", f"image_transport:={'compressed' if compressed else 'raw'}",
-            "-p", "image_qos:=reliable", "-p", "use_sim_time:=true"]
+            "-p", "image_qos:=reliable", "-p", "use_sim_time:=true",
+            # Each frame's own camera_info is published just before it; waiting for it costs
+            # nothing in lockstep and keeps a loaded machine from ever pairing by fallback.
+            "-p", "camera_info_wait_sec:=1.0"]
     for key, value in (params or {}).items():
         args += ["-p", f"{key}:={value}"]
     return exe + args

@@ -44,7 +44,7 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
 
     params = {"use_sim_time": "false", "image_qos": "sensor_data", "num_threads": threads, "publish_markers": "true"}
     if size:
-        params.update(input_width=size[0], input_height=size[1])
+        params.update(input_size=f"{size[0]}x{size[1]}")
     cmd = node_command("/bench/image_raw", "sensor_msgs/msg/Image", "/bench/camera_info", params)
     proc, log = start_node(cmd)
     ctx = rclpy.Context()

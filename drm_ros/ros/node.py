@@ -4,7 +4,8 @@ Topics (relative: namespaces and remapping apply)
   in   image (sensor_msgs/Image) or image/compressed (sensor_msgs/CompressedImage), camera_info
   out  skeletons (drm_ros/Skeleton3DArray), markers (MarkerArray), debug_image (Image, rgb8;
        drawn only while someone subscribes), /diagnostics
-All outputs carry the source image's stamp and frame_id.
+All outputs carry the source image's stamp and frame_id. Each image is lifted with the camera_info
+of its own stamp (drm_ros/camera_pairing.py), never silently with another frame's calibration.
 
 Threads: the executor thread only files each image into a one-slot mailbox (a newer image
 replaces an unprocessed one, counted as dropped); one worker thread decodes, runs the model,
@@ -21,6 +22,7 @@ Optional TF (publish_tf): one frame per tracked person, published as tf2_msgs/TF
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import threading
 import time
@@ -32,21 +34,24 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
 from drm_ros.camera import CameraError
+from drm_ros.camera_pairing import CameraInfoPairing
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.overlay import draw_poses
 from drm_ros.poses import PoseSet
+from drm_ros.ros import image_qos
 from drm_ros.ros.conversions import (ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg,
                                      poses_to_tf)
 from drm_ros.ros.diagnostics import PipelineStats
 from drm_ros.ros.ground_plane import NodeGround
 from drm_ros.ros.mailbox import LatestMailbox
 from drm_ros.ros.markers import poses_to_markers
-from drm_ros.ros.params import BY_NAME, NODE_NAME, PARAMS
+from drm_ros.ros.params import BY_NAME, NODE_NAME, PARAMS, parse_input_size
 from drm_ros.tracking import Tracker
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
@@ -66,8 +71,10 @@ class DrmNode(LifecycleNode):
         self._estimator = None
         self._tracker: Tracker | None = None
         self._ground: NodeGround | None = None
-        self._camera = None  # latest valid Camera
-        self._camera_error = "no camera_info received yet on " + self.resolve_topic_name("camera_info")
+        self._camera = None  # latest valid Camera (diagnostics only: frames are paired by stamp)
+        self._pairing: CameraInfoPairing | None = None
+        self._pairing_timer = None
+        self._qos_timer = None
         self._mailbox = LatestMailbox()
         self._worker: threading.Thread | None = None
         self._pubs: dict = {}
@@ -96,7 +103,7 @@ class DrmNode(LifecycleNode):
         for param in params:
             if param.name in BY_NAME:
                 self.cfg[param.name] = param.value
-                if param.name in ("input_width", "input_height"):
+                if param.name == "input_size":
                     self._pending_input_size = True
                 if param.name.startswith("tracking_") and self._tracker is not None:
                     self._tracker.gate_m = float(self.cfg["tracking_gate_m"])
@@ -105,8 +112,7 @@ class DrmNode(LifecycleNode):
         return SetParametersResult(successful=True)
 
     def _input_size(self):
-        w, h = self.cfg["input_width"], self.cfg["input_height"]
-        return (w, h) if w and h else None
+        return parse_input_size(self.cfg["input_size"])
 
     # ------------------------------------------------------------------ lifecycle
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -142,32 +148,43 @@ class DrmNode(LifecycleNode):
         return SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        reliable = self.cfg["image_qos"] == "reliable"
-        image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                               reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT)
-        if self.cfg["image_transport"] == "compressed":
-            self._subs.append(self.create_subscription(CompressedImage, "image/compressed", self._on_image, image_qos))
-        else:
-            self._subs.append(self.create_subscription(Image, "image", self._on_image, image_qos))
-        self._image_topic = self._subs[0].topic_name
-        # Best effort matches both reliable and best-effort camera_info publishers.
-        self._subs.append(self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
-                                                   qos_profile_sensor_data))
+        # Each image gets the camera_info with its own stamp (drm_ros/camera_pairing.py); made
+        # before the subscriptions, whose callbacks use it.
+        wait = self.cfg["camera_info_wait_sec"]
+        self._pairing = CameraInfoPairing(wait, self.resolve_topic_name("camera_info"))
         self._mailbox.reopen()
+        self._image_topic = self.resolve_topic_name(
+            "image/compressed" if self.cfg["image_transport"] == "compressed" else "image")
+        # Keep last 1 image: an old frame is never worth queueing. Both subscriptions follow their
+        # publishers' reliability (image: with image_qos auto; camera_info: always), ros/image_qos.py.
+        image_type = CompressedImage if self.cfg["image_transport"] == "compressed" else Image
+        self._subs.append(image_qos.FollowingSubscription(self, image_type, self._image_topic, self._on_image,
+                                                          self.cfg["image_qos"], depth=1))
+        self._subs.append(image_qos.FollowingSubscription(self, CameraInfo, self.resolve_topic_name("camera_info"),
+                                                          self._on_camera_info, "auto", depth=5))
+        self._qos_timer = self.create_timer(1.0, self._follow_publishers)
+        self._pairing_timer = self.create_timer(max(0.01, wait / 4), self._expire_pairing)
         self._worker = threading.Thread(target=self._work, name="drm_inference", daemon=True)
         self._worker.start()
         self._diag_timer = self.create_timer(self.cfg["diagnostics_period_sec"], self._publish_diagnostics)
-        self.get_logger().info(f"active: subscribed to {self._subs[0].topic_name} ({self.cfg['image_qos']}) and "
-                               f"{self._subs[1].topic_name}")
+        self.get_logger().info(f"active: subscribed to {self._subs[0].topic_name} ({self._subs[0].describe()}) and "
+                               f"{self._subs[1].topic_name} ({self._subs[1].describe()})")
         return SUCCESS
+
+    def _follow_publishers(self) -> None:
+        for sub in self._subs:
+            if sub.follow():
+                self.get_logger().info(f"subscription on {sub.topic_name} is now {sub.describe()} to match its "
+                                       f"publishers")
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         for sub in self._subs:
-            self.destroy_subscription(sub)
+            sub.destroy()
         self._subs = []
-        if self._diag_timer is not None:
-            self.destroy_timer(self._diag_timer)
-            self._diag_timer = None
+        for timer in (self._diag_timer, self._pairing_timer, self._qos_timer):
+            if timer is not None:
+                self.destroy_timer(timer)
+        self._diag_timer = self._pairing_timer = self._qos_timer = None
         self.stop_worker()
         return SUCCESS
 
@@ -206,17 +223,32 @@ class DrmNode(LifecycleNode):
         try:
             camera = camera_from_info(msg)
         except CameraError as exc:
-            self._camera, self._camera_error = None, f"camera_info is unusable: {exc}"
+            self._camera = None
             self.stats.camera_info(False, str(exc))
+            self._deliver(*self._pairing.add_info(_stamp_ns(msg), str(exc), time.monotonic()))
             return
-        self._camera, self._camera_error = camera, ""
+        self._camera = camera
         self.stats.camera_info(True, f"ok {camera.width}x{camera.height} fx={camera.fx:.1f} model="
                                      f"{camera.distortion_model}")
+        self._deliver(*self._pairing.add_info(_stamp_ns(msg), camera, time.monotonic()))
 
     def _on_image(self, msg) -> None:
         self.stats.frame_received()
-        if self._mailbox.put((msg, self._camera, self._camera_error)):
+        self._deliver(*self._pairing.add_image(_stamp_ns(msg), msg, time.monotonic()))
+
+    def _expire_pairing(self) -> None:
+        self._deliver(*self._pairing.expire(time.monotonic()))
+
+    def _deliver(self, ready: list, stale: int) -> None:
+        """Paired images into the worker's mailbox; images overtaken while waiting for their
+        camera_info count as dropped, like frames replaced in the mailbox."""
+        for _ in range(stale):
             self.stats.frame_dropped()
+        for paired in ready:
+            if paired.notice:
+                self.get_logger().warning(paired.notice)
+            if self._mailbox.put((paired.item, paired.camera, paired.problem)):
+                self.stats.frame_dropped()
 
     # ------------------------------------------------------------------ worker thread
     def _work(self) -> None:
@@ -308,6 +340,10 @@ class DrmNode(LifecycleNode):
             pub.publish(report)
 
 
+def _stamp_ns(msg) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
 def _best(poses: PoseSet, threshold: float, max_persons: int) -> PoseSet:
     keep = np.flatnonzero(poses.scores >= threshold)
     keep = keep[np.argsort(-poses.scores[keep], kind="stable")][:max_persons]
@@ -315,8 +351,24 @@ def _best(poses: PoseSet, threshold: float, max_persons: int) -> PoseSet:
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args if args is not None else sys.argv)
-    node = None
+    # Signals only set a flag. rclpy's own handler shut the context down from inside the signal,
+    # racing the executor (take_message on a dead context) and the worker (publish on an invalid
+    # context), and the second SIGINT that `ros2 launch` forwards after the terminal's raised
+    # KeyboardInterrupt in the middle of the cleanup. Here the spin loop sees the flag within
+    # 0.1 s and shuts down in order (worker, node, context). Further signals are ignored from the
+    # first on: SIG_IGN also survives interpreter finalization, which otherwise restores SIG_DFL
+    # and lets a late second SIGINT kill the exiting process (exit code -2).
+    stop = threading.Event()
+
+    def on_signal(*_):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    rclpy.init(args=args if args is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
+    node = executor = None
     try:
         node = DrmNode()
         if not node.cfg["lifecycle"] and node.lifecycle_state != "active":
@@ -324,12 +376,16 @@ def main(args: list[str] | None = None) -> int:
             return 1
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=0.1)
+    except ExternalShutdownException:
         pass
     finally:
         if node is not None:
             node.stop_worker()
+        if executor is not None:
+            executor.shutdown()
+        if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
     return 0

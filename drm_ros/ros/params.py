@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 
@@ -25,6 +25,7 @@ class Param:
     choices: tuple[str, ...] | None = None
     runtime: bool = False
     pattern: str | None = None  # regular expression a string value must match
+    check: Callable[[Any], str | None] | None = None  # further rule: None if fine, else the reason
 
     def validate(self, value) -> str | None:
         """None if `value` is acceptable, else the reason it is not."""
@@ -43,7 +44,7 @@ class Param:
             return f"{self.name}='{value}' is not one of {', '.join(self.choices)}"
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return f"{self.name}='{value}' does not match {self.pattern}"
-        return None
+        return self.check(value) if self.check is not None else None
 
     def descriptor(self) -> ParameterDescriptor:
         kind = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
@@ -65,6 +66,23 @@ class Param:
         return desc
 
 
+def parse_input_size(text: str) -> tuple[int, int] | None:
+    """'WxH' -> (W, H); '' -> None (the model's default). Assumes a validated value."""
+    if not text:
+        return None
+    w, h = (int(v) for v in text.split("x"))
+    return w, h
+
+
+def _check_input_size(text: str) -> str | None:
+    if not text:
+        return None
+    w, h = (int(v) for v in text.split("x"))
+    if not (32 <= w <= 2048 and 32 <= h <= 2048) or w % 32 or h % 32:
+        return f"input_size='{text}': width and height must be multiples of 32 in [32, 2048]"
+    return None
+
+
 PARAMS: tuple[Param, ...] = (
     Param("lifecycle", False,
           "true: a managed lifecycle node (configure loads the model, activate subscribes and publishes) "
@@ -72,10 +90,9 @@ PARAMS: tuple[Param, ...] = (
     Param("model_path", "", "Model weights file; empty = the default model shipped with drm_ros."),
     Param("device", "cpu", "Torch device for inference: cpu, cuda or cuda:<index>.", pattern=r"cpu|cuda(:\d+)?"),
     Param("num_threads", 2, "CPU threads for inference (torch.set_num_threads).", range=(1, 64, 1)),
-    Param("input_width", 0, "Network input width in pixels (multiple of 32); 0 = the model's default.",
-          range=(0, 2048, 32), runtime=True),
-    Param("input_height", 0, "Network input height in pixels (multiple of 32); 0 = the model's default.",
-          range=(0, 2048, 32), runtime=True),
+    Param("input_size", "", "Network input size 'WxH' in pixels, both multiples of 32 (e.g. '320x256'); empty = "
+          "the model's default. One parameter so that a run-time change is one step (never a frame at a mixed size).",
+          runtime=True, pattern=r"|\d+x\d+", check=_check_input_size),
     Param("score_threshold", 0.2, "Minimum person confidence to publish a skeleton.", range=(0.0, 1.0, 0.0),
           runtime=True),
     Param("max_persons", 20, "At most this many people per image (highest scores kept).", range=(1, 200, 1),
@@ -85,9 +102,15 @@ PARAMS: tuple[Param, ...] = (
     Param("image_transport", "raw",
           "raw: subscribe sensor_msgs/Image on 'image'; compressed: sensor_msgs/CompressedImage on "
           "'image/compressed'.", choices=("raw", "compressed")),
-    Param("image_qos", "sensor_data",
-          "sensor_data: best effort, keep last 1 (never queues old frames; use the shared-memory FastDDS "
-          "profile for big images); reliable: reliable, keep last 1.", choices=("sensor_data", "reliable")),
+    Param("image_qos", "auto",
+          "auto: reliable when every publisher on the image topic is reliable, else best effort, following "
+          "publishers as they come and go (big raw images survive default DDS transports only reliably); "
+          "sensor_data: always best effort (use the shared-memory FastDDS profile for big images); reliable: always "
+          "reliable (a best-effort publisher then does not match). Keep last 1 in every case.",
+          choices=("auto", "sensor_data", "reliable")),
+    Param("camera_info_wait_sec", 0.2, "How long an image waits for the camera_info with its own header stamp. "
+          "After that (or once a newer camera_info arrived) the latest calibration is used only if it equals the "
+          "previous one (said once in the log); otherwise the frame is refused.", range=(0.0, 10.0, 0.0)),
     Param("max_image_pixels", 3840 * 2160, "Images with more pixels are refused with an error (decode cost and "
           "memory are bounded).", range=(1, 100_000_000, 1), runtime=True),
     Param("publish_markers", True, "Publish visualization_msgs/MarkerArray on 'markers'.", runtime=True),
