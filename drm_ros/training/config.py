@@ -12,6 +12,17 @@ from drm_ros.losses import DEPTH_LOSSES
 FREEZE_MODES = ("2d", "backbone", "none")
 
 
+def read_config(cls, path: str | Path, what: str):
+    """A config dataclass from YAML; unknown keys are an error, input_size becomes a tuple."""
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    unknown = set(data) - set(cls.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"{path}: unknown {what} config keys {sorted(unknown)}")
+    cfg = cls(**data)
+    cfg.input_size = tuple(cfg.input_size)
+    return cfg
+
+
 @dataclass
 class TrainConfig:
     name: str = "drm"
@@ -43,12 +54,7 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"{path}: unknown training config keys {sorted(unknown)}")
-        cfg = cls(**data)
-        cfg.input_size = tuple(cfg.input_size)
+        cfg = read_config(cls, path, "training")
         if cfg.epochs < 1 or cfg.batch_size < 1:
             raise ValueError(f"{path}: epochs and batch_size must be >= 1, got {cfg.epochs} and {cfg.batch_size}")
         if cfg.freeze not in FREEZE_MODES:

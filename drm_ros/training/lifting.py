@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from drm_ros.camera import Letterbox
 from drm_ros.codec import J2D
 from drm_ros.lifter import PoseLifter, lifter_input, spread_px
 from drm_ros.skeleton import LEFT_HIP, RIGHT_HIP, ROOT
+from drm_ros.training.config import read_config
 
 PEOPLE_PER_CAMERA = 4
 
@@ -63,13 +63,7 @@ class LifterConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> "LifterConfig":
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"{path}: unknown lifter config keys {sorted(unknown)}")
-        cfg = cls(**data)
-        cfg.input_size = tuple(cfg.input_size)
-        return cfg
+        return read_config(cls, path, "lifter")
 
 
 # ------------------------------------------------------------------ projected people
