@@ -46,15 +46,19 @@ def centre_ratio(camera: Camera, uv: np.ndarray) -> np.ndarray:
 
 
 def rows(samples, predictions):
-    """Per matched, 3D-labelled person: (angle deg, gt root, raw root, pinhole factor, centre factor)."""
+    """Per 3D-labelled person: (angle deg, gt root, raw root, pinhole factor, centre factor);
+    raw root None when the network missed the person."""
     out = []
     for sample, pred in zip(samples, predictions):
         match = match_persons(pred, sample)
         labelled = has_3d_label(sample)
         for p, n in enumerate(match):
-            if n < 0 or not labelled[p]:
+            if not labelled[p]:
                 continue
             gt = sample.joints3d[p, ROOT]
+            if n < 0:
+                out.append((float(np.degrees(np.arccos(gt[2] / np.linalg.norm(gt)))), gt, None, 1.0, 1.0))
+                continue
             uv = 0.5 * (pred.joints2d[n, LEFT_HIP] + pred.joints2d[n, RIGHT_HIP])[None]
             applied = sample.camera.size_ratio(uv)[0]
             raw = pred.roots[n] / applied
@@ -64,11 +68,13 @@ def rows(samples, predictions):
 
 
 def table(name: str, data) -> None:
-    print(f"\n{name}: {len(data)} matched people with 3D labels")
-    print(f"{'angle band':>11} | {'n':>4} | {'root error mm: none':>18} | {'pinhole':>8} | {'centre':>8} | "
-          f"{'depth bias none':>15} | {'pinhole':>8} | {'centre':>8}")
+    found = [r for r in data if r[2] is not None]
+    print(f"\n{name}: {len(data)} people with 3D labels, {len(found)} found by the network")
+    print(f"{'angle band':>11} | {'people':>6} | {'found':>6} | {'root error mm: none':>18} | {'pinhole':>8} | "
+          f"{'centre':>8} | {'depth bias none':>15} | {'pinhole':>8} | {'centre':>8}")
     for lo, hi in zip(BANDS[:-1], BANDS[1:]):
-        sel = [r for r in data if lo <= r[0] < hi]
+        band = [r for r in data if lo <= r[0] < hi]
+        sel = [r for r in band if r[2] is not None]
         if not sel:
             continue
         err, bias = [], []
@@ -77,7 +83,7 @@ def table(name: str, data) -> None:
             gts = np.array([r[1] for r in sel])
             err.append(np.median(np.linalg.norm(roots - gts, axis=1)) * 1000)
             bias.append(100 * (np.exp(np.median(np.log(roots[:, 2] / gts[:, 2]))) - 1))
-        print(f"{lo:>4}-{hi:<3} deg | {len(sel):>4} | {err[0]:>18.0f} | {err[1]:>8.0f} | {err[2]:>8.0f} | "
+        print(f"{lo:>4}-{hi:<3} deg | {len(band):>6} | {100 * len(sel) / len(band):>5.0f}% | {err[0]:>18.0f} | {err[1]:>8.0f} | {err[2]:>8.0f} | "
               f"{bias[0]:>+14.1f}% | {bias[1]:>+7.1f}% | {bias[2]:>+7.1f}%")
 
 
