@@ -175,7 +175,8 @@ class DrmNode(LifecycleNode):
         camera may be re-calibrated or swapped unseen, so after deactivate or cleanup the next
         camera_info must confirm it again before any frame is served."""
         self._camera = None
-        self._camera_error = f"no camera_info received yet on {self.resolve_topic_name('camera_info')} since the node was {why}"
+        self._camera_error = (f"no camera_info received yet on {self.resolve_topic_name('camera_info')} "
+                              f"since the node was {why}")
         self.stats.camera_info(False, self._camera_error)
 
     def stop_worker(self) -> None:
