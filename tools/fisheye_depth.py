@@ -11,11 +11,16 @@ pinhole with the same K (config/synth/test_fisheye*.yaml, same seed):
             (what the codec applies)
   centre    x fisheye magnification / the on-axis magnification f, times cos(theta)
 
-    tools/fisheye_depth.py --fisheye data/fisheye_test --pinhole data/fisheye_test_pinhole
+It reads the predictions that `drm eval --json` saved (no second inference run):
+
+    drm eval --data data/fisheye_test --json fisheye.json
+    drm eval --data data/fisheye_test_pinhole --json pinhole.json
+    tools/fisheye_depth.py --fisheye data/fisheye_test fisheye.json --pinhole data/fisheye_test_pinhole pinhole.json
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -25,8 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drm_ros.camera import Camera  # noqa: E402
 from drm_ros.data.load import load_any  # noqa: E402
-from drm_ros.evaluation import evaluate_dataset  # noqa: E402
-from drm_ros.inference import PoseEstimator  # noqa: E402
+from drm_ros.poses import PoseSet  # noqa: E402
 from drm_ros.metrics import has_3d_label, match_persons  # noqa: E402
 from drm_ros.skeleton import LEFT_HIP, RIGHT_HIP, ROOT  # noqa: E402
 
@@ -87,20 +91,32 @@ def table(name: str, data) -> None:
               f"{bias[0]:>+14.1f}% | {bias[1]:>+7.1f}% | {bias[2]:>+7.1f}%")
 
 
+def predictions_from_json(path: Path) -> dict[str, PoseSet]:
+    """image path -> PoseSet, from a `drm eval --json` file."""
+    out = {}
+    for entry in json.loads(path.read_text())["predictions"]:
+        persons = entry["persons"]
+        if not persons:
+            out[entry["image"]] = PoseSet.empty()
+            continue
+        f = lambda key: np.array([p[key] for p in persons], dtype=np.float64)  # noqa: E731
+        out[entry["image"]] = PoseSet(f("score"), f("bbox"), f("root"), f("joints3d"), f("joints2d"), f("joint_scores"))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--fisheye", type=Path, required=True)
-    parser.add_argument("--pinhole", type=Path, required=True)
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--fisheye", nargs=2, type=Path, required=True, metavar=("DATA", "EVAL_JSON"))
+    parser.add_argument("--pinhole", nargs=2, type=Path, required=True, metavar=("DATA", "EVAL_JSON"))
     args = parser.parse_args()
-    est = PoseEstimator.from_file()
     print("median root error (mm) and median depth bias (Z_pred / Z_true - 1) per band of the true root's "
           "angle off axis; 'none' = raw read-out, 'pinhole' = x Camera.size_ratio (applied by the codec), "
-          "'centre' = x fisheye-to-on-axis magnification x cos(theta)")
-    for name, path in (("fisheye", args.fisheye), ("same scenes, pinhole with the same K", args.pinhole)):
-        samples = load_any(path)[: args.limit]
-        _, predictions = evaluate_dataset(est, samples)
-        table(f"{name} ({path})", rows(samples, predictions))
+          "'centre' = x fisheye-to-on-axis magnification x cos(theta); found = matched by drm eval's 2D rule")
+    for name, (data, preds) in (("fisheye", args.fisheye), ("same scenes, pinhole with the same K", args.pinhole)):
+        by_image = predictions_from_json(preds)
+        samples = [s for s in load_any(data) if str(s.image_path) in by_image]  # all, or drm eval --limit's
+        predictions = [by_image[str(s.image_path)] for s in samples]
+        table(f"{name} ({data})", rows(samples, predictions))
     return 0
 
 
