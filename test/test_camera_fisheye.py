@@ -86,3 +86,18 @@ def test_calibration_folding_back_is_read_up_to_the_fold():
                                atol=1e-9)
     far = cam.rays(np.array([[1280.0, 400.0]]))  # past the fold: the ray at the fold, finite
     assert np.all(np.isfinite(far)) and np.degrees(np.arccos(far[0, 2])) == pytest.approx(60.4, abs=0.3)
+
+
+def test_fisheye_camera_info_message_is_accepted():
+    """The node's conversion of a real sensor_msgs/CameraInfo: 'equidistant' used to be refused."""
+    from sensor_msgs.msg import CameraInfo
+
+    from drm_ros.ros.conversions import camera_from_info
+
+    msg = CameraInfo(width=848, height=800, distortion_model="equidistant")
+    msg.k = [286.2, 0.0, 421.9, 0.0, 286.4, 401.5, 0.0, 0.0, 1.0]  # a tracking camera's fisheye
+    msg.d = [-0.0059, 0.0437, -0.0416, 0.0078]
+    cam = camera_from_info(msg)
+    assert cam.is_fisheye and cam.dist == tuple(msg.d)
+    pts = _points(max_deg=80.0, seed=5)
+    np.testing.assert_allclose(cam.rays(cam.project(pts)), pts / np.linalg.norm(pts, axis=1, keepdims=True), atol=1e-12)
