@@ -95,7 +95,7 @@ def _report(label: str, values: list[float]) -> float:
     """Growth = median RSS of the last 10 steps - median of the first 10 after warm-up (single
     readings swing by ~15 MB as allocator arenas fill and drain); also the band and the trend."""
     rest = np.array(values[WARMUP:])
-    n = min(10, len(rest))
+    n = max(1, min(10, len(rest) // 2))
     growth = float(np.median(rest[-n:]) - np.median(rest[:n]))
     slope = np.polyfit(np.arange(len(rest)), rest, 1)[0] if len(rest) > 2 else float("nan")
     print(f"{label}: {values[0]:.1f} MB after step 1; after warm-up ({WARMUP} steps) {len(rest)} steps "
