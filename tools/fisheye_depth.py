@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drm_ros.camera import Camera  # noqa: E402
 from drm_ros.data.load import load_any  # noqa: E402
+from drm_ros.cli.evaluate import format_table  # noqa: E402
+from drm_ros.metrics import evaluate  # noqa: E402
 from drm_ros.poses import PoseSet  # noqa: E402
 from drm_ros.metrics import has_3d_label, match_persons  # noqa: E402
 from drm_ros.skeleton import LEFT_HIP, RIGHT_HIP, ROOT  # noqa: E402
@@ -112,11 +114,18 @@ def main() -> int:
     print("median root error (mm) and median depth bias (Z_pred / Z_true - 1) per band of the true root's "
           "angle off axis; 'none' = raw read-out, 'pinhole' = x Camera.size_ratio (applied by the codec), "
           "'centre' = x fisheye-to-on-axis magnification x cos(theta); found = matched by drm eval's 2D rule")
+    sets = {}
     for name, (data, preds) in (("fisheye", args.fisheye), ("same scenes, pinhole with the same K", args.pinhole)):
         by_image = predictions_from_json(preds)
         samples = [s for s in load_any(data) if str(s.image_path) in by_image]  # all, or drm eval --limit's
-        predictions = [by_image[str(s.image_path)] for s in samples]
-        table(f"{name} ({data})", rows(samples, predictions))
+        sets[name] = samples, [by_image[str(s.image_path)] for s in samples]
+    # the same scenes in both: the first n images of each set (same seed, same index)
+    n = min(len(s) for s, _ in sets.values())
+    for name, (samples, predictions) in sets.items():
+        table(f"{name} ({len(samples[:n])} images)", rows(samples[:n], predictions[:n]))
+    for name, (samples, predictions) in sets.items():
+        print(f"\ndrm eval's metrics on the same {n} scenes, {name}:")
+        print(format_table(evaluate(predictions[:n], samples[:n])))
     return 0
 
 
