@@ -16,6 +16,11 @@ It reads the predictions that `drm eval --json` saved (no second inference run):
     drm eval --data data/fisheye_test --json fisheye.json
     drm eval --data data/fisheye_test_pinhole --json pinhole.json
     tools/fisheye_depth.py --fisheye data/fisheye_test fisheye.json --pinhole data/fisheye_test_pinhole pinhole.json
+
+or, pair by pair (scene i of both sets in turn; usable whenever it is stopped):
+
+    tools/fisheye_depth.py --fisheye data/fisheye_test x --pinhole data/fisheye_test_pinhole x --infer OUT_DIR
+    tools/fisheye_depth.py --fisheye data/fisheye_test OUT_DIR/fisheye.json --pinhole ... OUT_DIR/pinhole.json
 """
 from __future__ import annotations
 
@@ -106,11 +111,38 @@ def predictions_from_json(path: Path) -> dict[str, PoseSet]:
     return out
 
 
+def infer_pairs(fisheye: Path, pinhole: Path, out_dir: Path, limit: int) -> tuple[Path, Path]:
+    """Run the default estimator (as drm eval does) on scene i of both sets in turn, saving both
+    prediction files in drm eval's --json format after every pair: on a loaded machine whatever
+    finished in time is a valid, paired comparison."""
+    from drm_ros.evaluation import json_safe
+    from drm_ros.imageio import read_rgb
+    from drm_ros.inference import PoseEstimator
+
+    est = PoseEstimator.from_file()
+    sets = [(load_any(fisheye)[:limit], out_dir / "fisheye.json"), (load_any(pinhole)[:limit], out_dir / "pinhole.json")]
+    found = [[], []]
+    for i in range(min(len(sets[0][0]), len(sets[1][0]))):
+        for k, (samples, path) in enumerate(sets):
+            poses = est.estimate(read_rgb(samples[i].image_path), samples[i].camera)
+            found[k].append({"image": samples[i].image_path, **poses.to_json_dict()})
+            path.write_text(json.dumps(json_safe({"predictions": found[k]})))
+        print(f"{i + 1} scene pairs done", file=sys.stderr, flush=True)
+    return sets[0][1], sets[1][1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--infer", type=Path, default=None, metavar="OUT_DIR",
+                        help="run the estimator on both DATA sets pair by pair, writing the two JSON files here")
+    parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--fisheye", nargs=2, type=Path, required=True, metavar=("DATA", "EVAL_JSON"))
     parser.add_argument("--pinhole", nargs=2, type=Path, required=True, metavar=("DATA", "EVAL_JSON"))
     args = parser.parse_args()
+    if args.infer is not None:
+        args.infer.mkdir(parents=True, exist_ok=True)
+        infer_pairs(args.fisheye[0], args.pinhole[0], args.infer, args.limit)
+        return 0
     print("median root error (mm) and median depth bias (Z_pred / Z_true - 1) per band of the true root's "
           "angle off axis; 'none' = raw read-out, 'pinhole' = x Camera.size_ratio (applied by the codec), "
           "'centre' = x fisheye-to-on-axis magnification x cos(theta); found = matched by drm eval's 2D rule")
