@@ -68,15 +68,14 @@ def test_binning_and_roi_keep_the_fisheye_exact():
     np.testing.assert_allclose(binned.rays((u_full - [100, 60]) / 2), full.rays(u_full), atol=1e-12)
 
 
-def test_size_ratio():
+def test_depth_scale():
     fish = Camera(640, 480, 300, 300, 320, 240, "equidistant", (0, 0, 0, 0))
     pin = Camera(640, 480, 300, 300, 320, 240)
     centre, rim = [320.0, 240.0], [320 + 300 * np.pi / 3, 240.0]  # on axis; 60 degrees off axis
-    assert fish.size_ratio(np.array(centre)) == pytest.approx(1.0)
-    # fisheye radial 1 x tangential (pi/3)/sin(60); pinhole 1/cos^2 x 1/cos
-    expected = np.sqrt((np.pi / 3) / np.sin(np.pi / 3) * np.cos(np.pi / 3) ** 3)
-    assert fish.size_ratio(np.array(rim)) == pytest.approx(expected)
-    assert pin.size_ratio(np.array([rim, centre])).tolist() == [1.0, 1.0]
+    assert fish.depth_scale(np.array(centre)) == pytest.approx(1.0)
+    # magnification radial 1 x tangential (pi/3)/sin(60) relative to on axis, times cos(60)
+    assert fish.depth_scale(np.array(rim)) == pytest.approx(np.sqrt((np.pi / 3) / np.sin(np.pi / 3)) * 0.5)
+    assert pin.depth_scale(np.array([rim, centre])).tolist() == [1.0, 1.0]
 
 
 def test_calibration_folding_back_is_read_up_to_the_fold():

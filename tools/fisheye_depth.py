@@ -7,9 +7,9 @@ the true root's angle off the optical axis, on a fisheye set and on the same sce
 pinhole with the same K (config/synth/test_fisheye*.yaml, same seed):
 
   none      the raw read-out (depth as if the lens were a pinhole)
-  pinhole   x Camera.size_ratio: fisheye magnification / pinhole magnification at that ray
-            (what the codec applies)
+  pinhole   x fisheye magnification / pinhole magnification at that ray
   centre    x fisheye magnification / the on-axis magnification f, times cos(theta)
+            (Camera.depth_scale, what the codec applies: measured best)
 
 It reads the predictions that `drm eval --json` saved (no second inference run):
 
@@ -44,16 +44,13 @@ from drm_ros.skeleton import LEFT_HIP, RIGHT_HIP, ROOT  # noqa: E402
 BANDS = [0, 20, 40, 60, 80]
 
 
-def centre_ratio(camera: Camera, uv: np.ndarray) -> np.ndarray:
+def pinhole_ratio(camera: Camera, uv: np.ndarray) -> np.ndarray:
+    """Fisheye magnification / a pinhole's with the same K at that ray (the rejected reading)."""
     if not camera.is_fisheye:
         return np.ones(len(uv))
     theta = np.arccos(np.clip(camera.rays(uv)[:, 2], -1, 1))
-    k1, k2, k3, k4 = camera.D
-    t2 = theta**2
-    theta_d = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4))))
-    slope = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
-    tangential = np.where(theta > 1e-6, theta_d / np.sin(np.maximum(theta, 1e-9)), 1.0)
-    return np.sqrt(slope * tangential) * np.cos(theta)
+    # Camera.depth_scale = fisheye / on-axis magnification x cos; a pinhole's is 1/cos^1.5 x cos
+    return camera.depth_scale(uv) * np.sqrt(np.cos(theta))
 
 
 def rows(samples, predictions):
@@ -71,10 +68,10 @@ def rows(samples, predictions):
                 out.append((float(np.degrees(np.arccos(gt[2] / np.linalg.norm(gt)))), gt, None, 1.0, 1.0))
                 continue
             uv = 0.5 * (pred.joints2d[n, LEFT_HIP] + pred.joints2d[n, RIGHT_HIP])[None]
-            applied = sample.camera.size_ratio(uv)[0]
+            applied = sample.camera.depth_scale(uv)[0]  # what the codec applied
             raw = pred.roots[n] / applied
             angle = float(np.degrees(np.arccos(gt[2] / np.linalg.norm(gt))))
-            out.append((angle, gt, raw, applied, centre_ratio(sample.camera, uv)[0]))
+            out.append((angle, gt, raw, pinhole_ratio(sample.camera, uv)[0], applied))
     return out
 
 
@@ -144,8 +141,8 @@ def main() -> int:
         infer_pairs(args.fisheye[0], args.pinhole[0], args.infer, args.limit)
         return 0
     print("median root error (mm) and median depth bias (Z_pred / Z_true - 1) per band of the true root's "
-          "angle off axis; 'none' = raw read-out, 'pinhole' = x Camera.size_ratio (applied by the codec), "
-          "'centre' = x fisheye-to-on-axis magnification x cos(theta); found = matched by drm eval's 2D rule")
+          "angle off axis; 'none' = raw read-out, 'pinhole' = x fisheye/pinhole magnification, "
+          "'centre' = x Camera.depth_scale (applied by the codec); found = matched by drm eval's 2D rule")
     sets = {}
     for name, (data, preds) in (("fisheye", args.fisheye), ("same scenes, pinhole with the same K", args.pinhole)):
         by_image = predictions_from_json(preds)
