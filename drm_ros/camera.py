@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-# Distortion models we can undo, with the number of coefficients OpenCV takes for each.
-DISTORTION_MODELS = {"": 0, "none": 0, "plumb_bob": 5, "rational_polynomial": 8}
+# Distortion models we can undo, with the number of coefficients each takes. "equidistant" is the
+# ROS fisheye model (OpenCV's cv2.fisheye): a ray at angle theta from the optical axis lands at
+# radius f * theta_d, theta_d = theta (1 + k1 theta^2 + k2 theta^4 + k3 theta^6 + k4 theta^8).
+DISTORTION_MODELS = {"": 0, "none": 0, "plumb_bob": 5, "rational_polynomial": 8, "equidistant": 4}
+FISHEYE = "equidistant"
 
 
 class CameraError(ValueError):
@@ -46,7 +49,8 @@ class Camera:
             raise CameraError(f"camera image size must be positive, got {self.width}x{self.height}")
         if self.distortion_model not in DISTORTION_MODELS:
             raise CameraError(
-                f"unsupported distortion model '{self.distortion_model}' (supported: plumb_bob, rational_polynomial, none)"
+                f"unsupported distortion model '{self.distortion_model}' (supported: plumb_bob, rational_polynomial, "
+                f"equidistant, none)"
             )
         if not np.all(np.isfinite(np.asarray(self.dist, dtype=np.float64))):
             raise CameraError("distortion coefficients are not finite")
@@ -84,7 +88,7 @@ class Camera:
         dist = tuple(float(v) for v in np.asarray(d, dtype=np.float64).reshape(-1))
         model = distortion_model or ("plumb_bob" if dist else "none")
         if model in ("plumb_bob", "rational_polynomial") and not any(dist):
-            model, dist = "none", ()
+            model, dist = "none", ()  # (a fisheye with zero coefficients is still a fisheye: theta_d = theta)
         return cls(full_w // bx, full_h // by, fx, fy, cx, cy, model, dist)
 
     @classmethod
@@ -136,7 +140,12 @@ class Camera:
 
     @property
     def has_distortion(self) -> bool:
-        return bool(np.any(self.D != 0))
+        """False only for a pinhole camera (pixels = K times x/z, y/z)."""
+        return self.distortion_model == FISHEYE or bool(np.any(self.D != 0))
+
+    @property
+    def is_fisheye(self) -> bool:
+        return self.distortion_model == FISHEYE
 
     # ------------------------------------------------------------------ geometry
     def project(self, points: np.ndarray) -> np.ndarray:
@@ -145,6 +154,8 @@ class Camera:
         flat = pts.reshape(-1, 3)
         if not self.has_distortion:
             uv = flat[:, :2] / flat[:, 2:3] * [self.fx, self.fy] + [self.cx, self.cy]
+        elif self.is_fisheye:
+            uv = _fisheye_distort(flat, self.D) * [self.fx, self.fy] + [self.cx, self.cy]
         else:
             uv, _ = cv2.projectPoints(np.ascontiguousarray(flat).reshape(-1, 1, 3), np.zeros(3), np.zeros(3), self.K, self.D)
             uv = uv.reshape(-1, 2)
@@ -156,17 +167,97 @@ class Camera:
         flat = uv.reshape(-1, 2)
         if not self.has_distortion or flat.shape[0] == 0:
             xy = (flat - [self.cx, self.cy]) / [self.fx, self.fy]
+        elif self.is_fisheye:
+            ray = self.rays(flat)
+            with np.errstate(divide="ignore", invalid="ignore"):  # at or beyond 90 degrees: no x/z
+                xy = np.where(ray[:, 2:3] > 0, ray[:, :2] / ray[:, 2:3], np.nan)
         else:
             # Iterative inverse with enough iterations for strong (wide-angle) distortion.
             criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-12)
             xy = cv2.undistortPointsIter(flat.reshape(-1, 1, 2), self.K, self.D, None, None, criteria).reshape(-1, 2)
         return xy.reshape(uv.shape)
 
+    def rays(self, uv: np.ndarray) -> np.ndarray:
+        """Distorted pixels (..., 2) -> unit viewing rays (..., 3). Unlike x/z, y/z this also holds
+        for fisheye rays at or beyond 90 degrees from the optical axis."""
+        uv = np.asarray(uv, dtype=np.float64)
+        flat = uv.reshape(-1, 2)
+        if self.is_fisheye:
+            ray = _fisheye_rays((flat - [self.cx, self.cy]) / [self.fx, self.fy], self.D)
+        else:
+            xy = self.undistort_normalized(flat)
+            ray = np.concatenate([xy, np.ones((len(xy), 1))], axis=1)
+            ray /= np.linalg.norm(ray, axis=1, keepdims=True)
+        return ray.reshape(uv.shape[:-1] + (3,))
+
+    def depth_scale(self, uv: np.ndarray) -> np.ndarray:
+        """Factor turning the network's root depth (read from apparent size as on the optical
+        axis) into depth for a person seen at pixels uv (..., 2): the lens' magnification there
+        relative to on axis (sqrt of radial x tangential) times cos(theta), distance -> depth.
+        1 for pinhole, plumb_bob and rational_polynomial (left to the network, as trained); for
+        a fisheye measured best of three readings by tools/fisheye_depth.py (median depth bias
+        +2..+4 % in every 20-degree band up to 80 degrees, model/logs/fisheye/depth_by_angle.log)."""
+        uv = np.asarray(uv, dtype=np.float64)
+        if not self.is_fisheye:
+            return np.ones(uv.shape[:-1])
+        theta = np.arccos(np.clip(self.rays(uv)[..., 2], -1.0, 1.0))
+        k1, k2, k3, k4 = self.D
+        t2 = theta * theta
+        theta_d = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4))))
+        slope = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tangential = np.where(theta > 1e-6, theta_d / np.sin(theta), 1.0)
+        return np.sqrt(np.maximum(slope * tangential, 0.0)) * np.cos(theta)
+
     def backproject(self, uv: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Distorted pixels (..., 2) and depths z (...) in metres -> camera-frame points (..., 3)."""
         xy = self.undistort_normalized(uv)
         z = np.asarray(z, dtype=np.float64)[..., None]
         return np.concatenate([xy * z, z], axis=-1)
+
+
+def _fisheye_theta_d(theta: np.ndarray, d: np.ndarray) -> np.ndarray:
+    t2 = theta * theta
+    return theta * (1 + t2 * (d[0] + t2 * (d[1] + t2 * (d[2] + t2 * d[3]))))
+
+
+def _fisheye_distort(points: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Camera-frame points (N, 3) -> distorted normalised coordinates (N, 2) of the equidistant
+    model. theta from atan2, so points at or beyond 90 degrees (z <= 0) project too."""
+    r = np.hypot(points[:, 0], points[:, 1])
+    theta = np.arctan2(r, points[:, 2])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(r > 1e-12, _fisheye_theta_d(theta, d) / r, 1.0 / np.where(points[:, 2] > 0, points[:, 2], 1.0))
+    return points[:, :2] * scale[:, None]
+
+
+def _fisheye_rays(xy_d: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Distorted normalised coordinates (N, 2) -> unit rays (N, 3): theta from theta_d by Newton's
+    method, inside the range where theta_d increases (_fisheye_max_theta)."""
+    theta_max = _fisheye_max_theta(d)
+    theta_d = np.hypot(xy_d[:, 0], xy_d[:, 1])
+    theta = np.minimum(theta_d, theta_max)
+    for _ in range(30):
+        t2 = theta * theta
+        f = _fisheye_theta_d(theta, d) - theta_d
+        slope = 1 + t2 * (3 * d[0] + t2 * (5 * d[1] + t2 * (7 * d[2] + t2 * 9 * d[3])))
+        step = f / slope
+        theta = np.clip(theta - step, 0.0, theta_max)
+        if np.all(np.abs(step) < 1e-14):
+            break
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direction = np.where(theta_d[:, None] > 1e-15, xy_d / theta_d[:, None], 0.0)
+    return np.concatenate([direction * np.sin(theta)[:, None], np.cos(theta)[:, None]], axis=1)
+
+
+def _fisheye_max_theta(d: np.ndarray) -> float:
+    """The largest angle off axis (up to 180 degrees) up to which theta_d keeps increasing. A
+    calibration fitted over a lens' field may fold back beyond it; pixels past the fold are read
+    as rays at the fold instead of refusing a real camera's calibration."""
+    theta = np.linspace(0.0, np.pi, 721)
+    t2 = theta * theta
+    slope = 1 + t2 * (3 * d[0] + t2 * (5 * d[1] + t2 * (7 * d[2] + t2 * 9 * d[3])))
+    return float(theta[np.argmax(slope <= 0) - 1]) if np.any(slope <= 0) else float(np.pi)
 
 
 @dataclass(frozen=True)

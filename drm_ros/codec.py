@@ -211,7 +211,8 @@ def lift_to_3d(joints_net: np.ndarray, joint_score: np.ndarray, score: np.ndarra
     log_depth (N,) = log(Z_root / f_net) with f_net = sqrt(fx*fy) of the network input
     (letterbox scale times the original camera's); rel_depth (N, J2D) = Z_j - Z_root in metres.
     2D joints are mapped back to ORIGINAL image pixels (undoing the letterbox), then undistorted
-    and back-projected with the original camera. The pelvis is the 3D midpoint of the hips (as in
+    and back-projected with the original camera (for a fisheye, the root depth is scaled by
+    `Camera.depth_scale` at the root). The pelvis is the 3D midpoint of the hips (as in
     the ground truth), its 2D position the projection of that point.
     """
     n = len(score)
@@ -219,6 +220,10 @@ def lift_to_3d(joints_net: np.ndarray, joint_score: np.ndarray, score: np.ndarra
         return PoseSet.empty()
     uv = letterbox.to_image(np.asarray(joints_net, dtype=np.float64))
     z_root = np.exp(np.asarray(log_depth, dtype=np.float64)) * letterbox.network_focal(camera)
+    # The network reads depth from apparent size as if the person stood on the optical axis; a
+    # fisheye's magnification changes towards its rim (1 for pinhole and plumb_bob; measured on
+    # fisheye scenes in model/logs/fisheye/).
+    z_root = z_root * camera.depth_scale(0.5 * (uv[:, LEFT_HIP] + uv[:, RIGHT_HIP]))
     z = z_root[:, None] + np.asarray(rel_depth, dtype=np.float64)
     z = np.maximum(z, 1e-3)  # a joint behind the camera is a failed estimate; keep it finite
     xyz = add_pelvis(camera.backproject(uv, z))

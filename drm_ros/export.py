@@ -12,15 +12,24 @@ import torch
 from drm_ros.network import DRMNet
 
 
-def trace(net: DRMNet, input_size: tuple[int, int]) -> torch.jit.ScriptModule:
+def trace_graph(net: DRMNet, input_size: tuple[int, int]) -> torch.jit.ScriptModule:
+    """The unfrozen trace: a graph reading the weights as module attributes. Each call leaves a
+    few MB of graph in PyTorch's process-wide compilation unit for good (drm_ros/compiled.py)."""
     w, h = input_size
-    example = (torch.rand(1, 3, h, w) * 255).contiguous(memory_format=torch.channels_last)
+    example = (torch.rand(1, 3, h, w, device=next(net.parameters()).device) * 255).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
         # the decode's shape arithmetic (top-K size, kernel width) is constant for a fixed input
         # size, which is exactly what tracing at that size records
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        traced = torch.jit.trace(net.eval(), example, check_trace=False)
-        return torch.jit.freeze(traced)
+        return torch.jit.trace(net.eval(), example, check_trace=False)
+
+
+def trace(net: DRMNet, input_size: tuple[int, int]) -> torch.jit.ScriptModule:
+    """Trace + freeze (weights folded in as constants), for export and the benchmarks. Not for
+    code that builds many: each call keeps its memory for the life of the process; the estimator
+    uses drm_ros.compiled instead."""
+    with torch.inference_mode(False), torch.no_grad():
+        return torch.jit.freeze(trace_graph(net, input_size))
 
 
 def export(net: DRMNet, input_size: tuple[int, int], out: str | Path) -> Path:

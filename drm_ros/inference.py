@@ -29,9 +29,12 @@ def check_input_size(size) -> tuple[int, int]:
 
 
 class PoseEstimator:
-    """`compiled=True` (default) runs a TorchScript trace of the network in channels_last memory
-    layout, one per (input size, max persons), built on first use: measured 35 ms against 48 ms
-    eager at 384x288 on this CPU (logs/bench_bound.log; the trace takes ~1 s once per size)."""
+    """`compiled=True` (default) runs a frozen TorchScript trace of the network in channels_last
+    memory layout for the current (input size, max persons), built on first use: measured 35 ms
+    against 48 ms eager at 384x288 on this CPU (logs/bench_bound.log). The graph is traced once per
+    shape for the whole process and each estimator holds only its current copy, which is freed
+    with it or when the shape changes (drm_ros/compiled.py: rebuilding estimators used to keep
+    ~40 MB each for good)."""
 
     def __init__(self, net: DRMNet, input_size: tuple[int, int], score_threshold: float = 0.2,
                  device: str = "cpu", compiled: bool = True):
@@ -41,7 +44,7 @@ class PoseEstimator:
         self.score_threshold = float(score_threshold)
         self.max_persons = net.config.max_persons
         self.compiled = compiled
-        self._traced: dict[tuple[int, int, int], torch.jit.ScriptModule] = {}
+        self._compiled: tuple[tuple[int, int, int], torch.jit.ScriptModule] | None = None
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, input_size=None, device: str = "cpu",
@@ -70,12 +73,16 @@ class PoseEstimator:
         if not self.compiled:
             return self.net
         key = (*self.input_size, self.max_persons)
-        if key not in self._traced:
-            from drm_ros.export import trace
+        if self._compiled is None or self._compiled[0] != key:
+            from drm_ros.compiled import compile_network, release_memory
 
+            replacing = self._compiled is not None
+            self._compiled = None  # free the old size's copy before building the new one
             self.net.to(memory_format=torch.channels_last)
-            self._traced[key] = trace(self.net, self.input_size)
-        return self._traced[key]
+            self._compiled = key, compile_network(self.net, self.input_size)
+            if replacing:
+                release_memory()
+        return self._compiled[1]
 
     @torch.inference_mode()
     def estimate(self, image_rgb: np.ndarray, camera: Camera) -> PoseSet:

@@ -11,6 +11,13 @@ across the ray a root is as precise as the 2D pose. So a person may move `gate_m
 but `gate_m + depth_gate_frac * distance` along it between frames; with a spherical 0.5 m gate,
 people 15 m away got a new id almost every frame.
 
+A calibration change (new K or distortion in camera_info, same people in view) moves every
+metric root at once: depth is read from apparent size, so doubling fx doubles every depth. Given
+the camera with each frame, the tracker carries its tracks over into the new calibration the way
+the network's output changes: each track keeps its pixel (scaled with the image if the image
+size changed) and its depth scales with the focal length per image size. Without that, every
+person got a new id at the switch (issue 16).
+
 Association is greedy on the global list of (track, person) costs, cheapest first. With these
 gates greedy and Hungarian give the same answer in all but contrived cases, and greedy needs no
 scipy.
@@ -22,6 +29,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from drm_ros.camera import Camera
 from drm_ros.poses import PoseSet
 
 
@@ -94,6 +102,7 @@ class Tracker:
         self.max_age = int(max_age)
         self._tracks: list[_Track] = []
         self._next_id = 0
+        self._camera: Camera | None = None  # calibration the tracks' roots are expressed in
 
     def reset(self) -> None:
         self._tracks = []  # ids keep counting up: never reused within a run
@@ -102,8 +111,25 @@ class Tracker:
     def num_tracks(self) -> int:
         return len(self._tracks)
 
-    def update(self, poses: PoseSet) -> PoseSet:
-        """The same people with `ids` set; advances every track by one frame."""
+    def rebase(self, old: Camera, new: Camera) -> None:
+        """Express every track in the calibration `new` as the network would see the same people
+        through it: same (size-scaled) pixel, depth x (focal per image size of new / of old)."""
+        size = np.array([new.width / old.width, new.height / old.height], dtype=np.float64)
+        depth_scale = np.sqrt(new.fx * new.fy / (old.fx * old.fy) / size.prod())
+        for track in self._tracks:
+            points = np.stack([track.root, track.root + track.velocity])
+            uv = (old.project(points) + 0.5) * size - 0.5
+            moved = new.backproject(uv, points[:, 2] * depth_scale)
+            if np.all(np.isfinite(moved)):
+                track.root, track.velocity = moved[0], moved[1] - moved[0]
+
+    def update(self, poses: PoseSet, camera: Camera | None = None) -> PoseSet:
+        """The same people with `ids` set; advances every track by one frame. `camera`: the
+        calibration of this frame (tracks are carried over when it differs from the last one)."""
+        if camera is not None:
+            if self._camera is not None and camera != self._camera and self._tracks:
+                self.rebase(self._camera, camera)
+            self._camera = camera
         predicted = np.array([t.predicted() for t in self._tracks]).reshape(-1, 3)
         pairs = greedy_pairs(gated_cost(predicted, poses.roots, self.gate_m, self.depth_gate_frac), 1.0) \
             if len(predicted) and len(poses) else []

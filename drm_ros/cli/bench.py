@@ -8,6 +8,7 @@ KINDS = {
     "scaling": "DRM vs a top-down baseline on scenes with 1, 5, 10, 20 people",
     "bound": "FLOPs vs this CPU's measured peak, profiler cost centres, cheap wins",
     "node": "the running node over real DDS: sustained rate, latency p50/p95, drops",
+    "memory": "the node's RSS over repeated lifecycle cycles and run-time input size changes",
 }
 
 
@@ -16,11 +17,13 @@ def configure(parser):
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per measurement")
     parser.add_argument("--duration", type=float, default=30.0, help="node: seconds per configuration")
+    parser.add_argument("--cycles", type=int, default=100, help="memory: lifecycle configure/cleanup cycles")
+    parser.add_argument("--changes", type=int, default=50, help="memory: run-time input size changes")
 
 
-# the node benchmark starts rclpy, so it lives in the ROS edge
+# the node and memory benchmarks start rclpy, so they live in the ROS edge
 MODULES = {"model": "drm_ros.bench.model", "scaling": "drm_ros.bench.scaling", "bound": "drm_ros.bench.bound",
-           "node": "drm_ros.ros.bench_node"}
+           "node": "drm_ros.ros.bench_node", "memory": "drm_ros.ros.bench_memory"}
 
 
 def run(args) -> int:
@@ -28,5 +31,7 @@ def run(args) -> int:
     kwargs = {"threads": args.threads, "repeats": args.repeats}
     if args.kind == "node":
         kwargs = {"threads": args.threads, "duration": args.duration}
+    if args.kind == "memory":
+        kwargs = {"threads": args.threads, "cycles": args.cycles, "changes": args.changes}
     module.run(**kwargs)
     return 0

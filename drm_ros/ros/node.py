@@ -21,7 +21,6 @@ Optional TF (publish_tf): one frame per tracked person, published as tf2_msgs/TF
 """
 from __future__ import annotations
 
-import re
 import signal
 import sys
 import threading
@@ -29,7 +28,6 @@ import time
 
 import numpy as np
 import rclpy
-import rclpy.logging
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -41,6 +39,7 @@ from visualization_msgs.msg import MarkerArray
 
 from drm_ros.camera import CameraError
 from drm_ros.camera_pairing import CameraInfoPairing
+from drm_ros.error_throttle import ErrorThrottle
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.overlay import draw_poses
 from drm_ros.poses import PoseSet
@@ -80,7 +79,7 @@ class DrmNode(LifecycleNode):
         self._pubs: dict = {}
         self._subs: list = []
         self._diag_timer = None
-        self._error_loggers: dict = {}
+        self._error_throttle = ErrorThrottle(self.cfg["error_throttle_sec"])
         self._pending_input_size = False
         self._image_topic = ""
         if not self.cfg["lifecycle"]:
@@ -130,8 +129,8 @@ class DrmNode(LifecycleNode):
             self._estimator = None
             return FAILURE
         self.get_logger().info(
-            f"model loaded ({self.cfg['model_path'] or 'default model'}, input {self._estimator.input_size[0]}x"
-            f"{self._estimator.input_size[1]}, {self.cfg['device']})")
+            f"configured: model loaded ({self.cfg['model_path'] or 'default model'}, input "
+            f"{self._estimator.input_size[0]}x{self._estimator.input_size[1]}, {self.cfg['device']})")
         self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
                                 self.cfg["tracking_depth_gate_frac"])
         self._ground = NodeGround(self, self.cfg)
@@ -186,7 +185,18 @@ class DrmNode(LifecycleNode):
                 self.destroy_timer(timer)
         self._diag_timer = self._pairing_timer = self._qos_timer = None
         self.stop_worker()
+        self._forget_camera("deactivated")
+        self.get_logger().info(f"inactive: unsubscribed, worker stopped ({self.stats.published} frames published "
+                               f"so far); calibration forgotten until the next camera_info")
         return SUCCESS
+
+    def _forget_camera(self, why: str) -> None:
+        """Calibration is trusted only while the node is subscribed to it: while it is not, the
+        camera may be re-calibrated or swapped unseen, so after deactivate or cleanup the next
+        camera_info must confirm it again before any frame is served."""
+        self._camera = None  # the pairing is made anew on activate, so no old calibration is served
+        self.stats.camera_info(False, f"no camera_info received yet on {self.resolve_topic_name('camera_info')} "
+                                      f"since the node was {why}")
 
     def stop_worker(self) -> None:
         """Let the inference thread finish its frame and end (also used at process shutdown,
@@ -205,9 +215,15 @@ class DrmNode(LifecycleNode):
         if self._ground is not None and self._ground.tf is not None:
             self.destroy_subscription(self._ground.sub)
         self._ground = None
+        from drm_ros.compiled import release_memory
+
+        release_memory()  # the model and its compiled copy are gone: return their pages
+        self._forget_camera("cleaned up")
+        self.get_logger().info("unconfigured: model unloaded, publishers removed, calibration forgotten")
         return SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.get_logger().info(f"shutting down from '{state.label}'")
         if self._worker is not None:
             self.on_deactivate(state)
         if self._pubs:
@@ -263,17 +279,12 @@ class DrmNode(LifecycleNode):
 
     def _refuse(self, text: str) -> None:
         """Log one clear error per distinct problem, throttled: a bad camera at 30 Hz must not
-        flood the log, yet a different problem right after must still be reported at once.
-        rclpy throttles per logger object and call site, so each problem signature (the text
-        with numbers masked) gets its own logger object (same name, so the log line reads the same)."""
+        flood the log, yet every different problem is reported (drm_ros/error_throttle.py)."""
         self.stats.frame_refused(text)
-        signature = re.sub(r"\d+(\.\d+)?", "#", text)
-        logger = self._error_loggers.get(signature)
-        if logger is None:
-            if len(self._error_loggers) > 256:  # bound memory under endless distinct garbage
-                self._error_loggers.clear()
-            logger = self._error_loggers[signature] = rclpy.logging.get_logger(self.get_logger().name)
-        logger.error(text + " -- frame skipped", throttle_duration_sec=self.cfg["error_throttle_sec"])
+        self._error_throttle.period_s = self.cfg["error_throttle_sec"]
+        line = self._error_throttle.line(text)
+        if line is not None:
+            self.get_logger().error(line + " -- frame skipped")
 
     def _process(self, msg, camera, camera_error: str) -> None:
         t0 = time.monotonic()
@@ -302,7 +313,7 @@ class DrmNode(LifecycleNode):
         poses = est.estimate(rgb, camera)
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
         poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
-        poses = self._tracker.update(poses)
+        poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change
         self._publish(msg.header, rgb, poses)
         now = self.get_clock().now().nanoseconds
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec

@@ -42,12 +42,24 @@ def sample_camera(rng: np.random.Generator, cfg: dict) -> Camera:
     off = cfg["principal_offset_frac"]
     cx = (w - 1) / 2 + float(rng.uniform(-off, off)) * w
     cy = (h - 1) / 2 + float(rng.uniform(-off, off)) * h
+    if cfg.get("fisheye_probability", 0) > 0 and rng.random() < cfg["fisheye_probability"]:
+        return _sample_fisheye(rng, cfg, w, h, fy / fx, cx, cy)
     if rng.random() < cfg["distortion_probability"]:
         k1 = float(rng.uniform(*cfg["k1"]))
         k2 = float(rng.uniform(*cfg["k2"]))
         p1, p2 = (float(v) for v in rng.uniform(-cfg["p_max"], cfg["p_max"], size=2))
         return Camera(w, h, fx, fy, cx, cy, "plumb_bob", (k1, k2, p1, p2, 0.0))
     return Camera(w, h, fx, fy, cx, cy)
+
+
+def _sample_fisheye(rng: np.random.Generator, cfg: dict, w: int, h: int, aspect: float, cx: float,
+                    cy: float) -> Camera:
+    """An equidistant camera whose horizontal field of view is drawn from fisheye_hfov_deg."""
+    k = tuple(float(rng.uniform(lo, hi)) if hi > lo else float(lo) for lo, hi in cfg["fisheye_k"])
+    half = np.radians(float(rng.uniform(*cfg["fisheye_hfov_deg"]))) / 2
+    t2 = half * half
+    fx = (w / 2) / (half * (1 + t2 * (k[0] + t2 * (k[1] + t2 * (k[2] + t2 * k[3])))))
+    return Camera(w, h, fx, fx * aspect, cx, cy, "equidistant", k)
 
 
 def sample_rig(rng: np.random.Generator, cfg: dict) -> Rig:

@@ -4,11 +4,13 @@ Consistency with `drm_ros.camera.Camera` (the only camera model): labels are `ca
 of the 3D joints. The image is rendered with the pinhole part of the same camera onto a padded
 canvas; with distortion, it is then warped by cv2.remap whose map sends every output pixel
 through `camera.undistort_normalized` (evaluated on an 8 px grid, bilinearly interpolated:
-<= 0.1 px from the exact map even for k1 = -0.25 at fx = 400, see test_synth.py).
+<= 0.1 px from the exact map even for k1 = -0.25 at fx = 400, see test_synth.py). A fisheye
+(camera.fisheye_probability) is warped the same way through an exact per-pixel map, with the
+pixels past the lens' image circle (camera.fisheye_circle_deg) left black and unlabelled.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -64,7 +66,8 @@ def _place(rng, rig: Rig, cfg: dict, taken: list) -> np.ndarray | None:
     d_lo, d_hi = max(lo_d, f * 1.7 / h_hi), min(hi_d, f * 1.7 / h_lo)
     if d_lo > d_hi:
         d_lo = d_hi = float(np.clip(f * 1.7 / np.sqrt(h_lo * h_hi), lo_d, hi_d))
-    half_fov = np.arctan2(cam.width / 2, cam.fx)
+    half_fov = np.arctan2(cam.width / 2, cam.fx) if not cam.is_fisheye else \
+        float(np.arccos(cam.rays(np.array([cam.cx + cam.width / 2, cam.cy]))[2]))
     margin = cfg["lateral_margin"]
     for _ in range(30):
         d = float(np.exp(rng.uniform(np.log(d_lo), np.log(d_hi))))
@@ -128,8 +131,15 @@ def sample_scene(rng: np.random.Generator, cfg: dict, motion: MotionLibrary) -> 
                              {"clip": clip, "frame": round(t, 2), "mirrored": shape.mirrored,
                               "height_m": round(shape.scale * 1.6, 3), "yaw_deg": round(float(np.degrees(yaw)), 1)}))
     r = cfg["render"]
+    effects = sample_effects(rng, r)
+    if rig.camera.is_fisheye:
+        effects["fisheye_circle_deg"] = float(cfg["camera"]["fisheye_circle_deg"])
+        if cfg["camera"].get("fisheye_as_pinhole"):  # the same scene through a pinhole with the same K
+            c = rig.camera
+            rig = replace(rig, camera=Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy))
+            del effects["fisheye_circle_deg"]
     return Scene(rig, people, sample_light(rng, r), int(rng.integers(2**31)), float(rng.uniform(*r["shadow_strength"])),
-                 sample_effects(rng, r))
+                 effects)
 
 
 # ------------------------------------------------------------------ rendering
@@ -152,6 +162,18 @@ def distortion_map(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
 
     Wv, Wu = interp_matrix(vs, h), interp_matrix(us, w)
     return Wv @ xy[..., 0] @ Wu.T, Wv @ xy[..., 1] @ Wu.T
+
+
+def fisheye_map(camera: Camera, circle_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like distortion_map for a fisheye, exact at every pixel (x/z grows too steeply towards the
+    rim to interpolate), and the mask (H, W) of pixels outside the lens' image circle, which
+    stay black; their x/z, y/z are set to 0 so they do not widen the pinhole canvas."""
+    w, h = camera.width, camera.height
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64)), axis=-1)
+    rays = camera.rays(grid)
+    outside = rays[..., 2] <= np.cos(np.radians(circle_deg))
+    z = np.where(outside, 1.0, rays[..., 2])
+    return np.where(outside, 0.0, rays[..., 0] / z), np.where(outside, 0.0, rays[..., 1] / z), outside
 
 
 def _shadow(canvas: Canvas, rig: Rig, people: list, strength: float) -> None:
@@ -179,8 +201,12 @@ def _shadow(canvas: Canvas, rig: Rig, people: list, strength: float) -> None:
 def render(scene: Scene) -> Rendered:
     rig, cam = scene.rig, scene.rig.camera
     w, h = cam.width, cam.height
+    outside = None  # fisheye: pixels outside the image circle
     if cam.has_distortion:
-        mx, my = distortion_map(cam)
+        if cam.is_fisheye:
+            mx, my, outside = fisheye_map(cam, scene.effects.get("fisheye_circle_deg", 80.0))
+        else:
+            mx, my = distortion_map(cam)
         map_u, map_v = mx * cam.fx + cam.cx, my * cam.fy + cam.cy
         pad = (int(np.ceil(max(0.0, -map_u.min()))) + 1, int(np.ceil(max(0.0, -map_v.min()))) + 1)
         size = (int(np.ceil(map_u.max())) + 2 + pad[0], int(np.ceil(map_v.max())) + 2 + pad[1])
@@ -215,6 +241,9 @@ def render(scene: Scene) -> Rendered:
         mu, mv = (map_u + pad[0]).astype(np.float32), (map_v + pad[1]).astype(np.float32)
         image = cv2.remap(canvas.image, mu, mv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         ids = cv2.remap(canvas.ids, mu, mv, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
+        if outside is not None:
+            image[outside] = 0
+            ids[outside] = -1
     else:
         image, ids = canvas.image, canvas.ids
     image = degrade(image, scene.effects, scene.background_seed)
@@ -222,6 +251,9 @@ def render(scene: Scene) -> Rendered:
     joints2d = cam.project(joints3d) if n else np.zeros((0, NUM_JOINTS, 2))
     in_image = (joints3d[..., 2] > 0.05) & (joints2d[..., 0] >= 0) & (joints2d[..., 0] <= w - 1) \
         & (joints2d[..., 1] >= 0) & (joints2d[..., 1] <= h - 1)
+    if outside is not None:  # and inside the fisheye's image circle
+        circle = np.cos(np.radians(scene.effects.get("fisheye_circle_deg", 80.0)))
+        in_image &= joints3d[..., 2] > circle * np.linalg.norm(joints3d, axis=-1)
     visible = (in_image & ~occluded).astype(np.float64)
     boxes = np.zeros((n, 4))
     keep = []
