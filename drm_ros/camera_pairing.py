@@ -41,9 +41,11 @@ class _Pending:
 
 
 class CameraInfoPairing:
-    def __init__(self, wait_s: float, info_topic: str = "camera_info", keep_infos: int = 64, keep_images: int = 4):
+    def __init__(self, wait_s: float, info_topic: str = "camera_info", keep_infos: int = 64, keep_images: int = 4,
+                 since: str = ""):
         self.wait_s = float(wait_s)
         self.info_topic = info_topic
+        self.since = since  # appended to "no camera_info received yet ...", e.g. "since the node was cleaned up"
         self._keep_infos, self._keep_images = keep_infos, keep_images
         self._infos: OrderedDict[int, Camera | str] = OrderedDict()  # stamp -> Camera or why it is unusable
         self._newest_info_stamp: int | None = None
@@ -117,7 +119,8 @@ class CameraInfoPairing:
         why = (f"no camera_info with the image's stamp {_fmt(p.stamp_ns)} on {self.info_topic} "
                f"(waited up to {self.wait_s:g} s)")
         if not self._infos:
-            return Paired(p.item, p.stamp_ns, None, f"no camera_info received yet on {self.info_topic}")
+            return Paired(p.item, p.stamp_ns, None,
+                          f"no camera_info received yet on {self.info_topic}" + (f" {self.since}" if self.since else ""))
         values = list(self._infos.items())
         latest_stamp, latest = values[-1]
         if not isinstance(latest, Camera):

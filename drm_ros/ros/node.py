@@ -72,6 +72,7 @@ class DrmNode(LifecycleNode):
         self._ground: NodeGround | None = None
         self._camera = None  # latest valid Camera (diagnostics only: frames are paired by stamp)
         self._pairing: CameraInfoPairing | None = None
+        self._forgotten = ""  # why no calibration is held (after deactivate/cleanup), for the refusal message
         self._pairing_timer = None
         self._qos_timer = None
         self._mailbox = LatestMailbox()
@@ -150,7 +151,7 @@ class DrmNode(LifecycleNode):
         # Each image gets the camera_info with its own stamp (drm_ros/camera_pairing.py); made
         # before the subscriptions, whose callbacks use it.
         wait = self.cfg["camera_info_wait_sec"]
-        self._pairing = CameraInfoPairing(wait, self.resolve_topic_name("camera_info"))
+        self._pairing = CameraInfoPairing(wait, self.resolve_topic_name("camera_info"), since=self._forgotten)
         self._mailbox.reopen()
         self._image_topic = self.resolve_topic_name(
             "image/compressed" if self.cfg["image_transport"] == "compressed" else "image")
@@ -195,8 +196,9 @@ class DrmNode(LifecycleNode):
         camera may be re-calibrated or swapped unseen, so after deactivate or cleanup the next
         camera_info must confirm it again before any frame is served."""
         self._camera = None  # the pairing is made anew on activate, so no old calibration is served
+        self._forgotten = f"since the node was {why}"
         self.stats.camera_info(False, f"no camera_info received yet on {self.resolve_topic_name('camera_info')} "
-                                      f"since the node was {why}")
+                                      f"{self._forgotten}")
 
     def stop_worker(self) -> None:
         """Let the inference thread finish its frame and end (also used at process shutdown,
