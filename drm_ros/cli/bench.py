@@ -8,6 +8,7 @@ KINDS = {
     "scaling": "DRM vs a top-down baseline on scenes with 1, 5, 10, 20 people",
     "bound": "FLOPs vs this CPU's measured peak, profiler cost centres, cheap wins",
     "node": "the running node over real DDS: sustained rate, latency p50/p95, drops",
+    "recall": "people found on vtest.avi by each pass plan and exposure mode (also darkened), and their cost",
 }
 
 
@@ -16,11 +17,14 @@ def configure(parser):
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per measurement")
     parser.add_argument("--duration", type=float, default=30.0, help="node: seconds per configuration")
+    parser.add_argument("--video", default=None, help="recall: video file (default: OpenCV's vtest.avi)")
+    parser.add_argument("--every", type=int, default=8, help="recall: use every N-th frame (default 8)")
+    parser.add_argument("--limit", type=int, default=None, help="recall: at most this many frames")
 
 
 # the node benchmark starts rclpy, so it lives in the ROS edge
 MODULES = {"model": "drm_ros.bench.model", "scaling": "drm_ros.bench.scaling", "bound": "drm_ros.bench.bound",
-           "node": "drm_ros.ros.bench_node"}
+           "node": "drm_ros.ros.bench_node", "recall": "drm_ros.bench.recall"}
 
 
 def run(args) -> int:
@@ -28,5 +32,7 @@ def run(args) -> int:
     kwargs = {"threads": args.threads, "repeats": args.repeats}
     if args.kind == "node":
         kwargs = {"threads": args.threads, "duration": args.duration}
+    if args.kind == "recall":
+        kwargs.update(video=args.video, every=args.every, limit=args.limit)
     module.run(**kwargs)
     return 0

@@ -37,8 +37,10 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
 from drm_ros.camera import CameraError
+from drm_ros.exposure import normalise_exposure
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.overlay import draw_poses
+from drm_ros.passes import estimate_passes
 from drm_ros.poses import PoseSet
 from drm_ros.ros.conversions import (ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg,
                                      poses_to_tf)
@@ -261,7 +263,9 @@ class DrmNode(LifecycleNode):
             self.get_logger().info(f"network input size now {est.input_size[0]}x{est.input_size[1]}")
         est.score_threshold = self.cfg["score_threshold"]
         est.max_persons = self.cfg["max_persons"]
-        poses = est.estimate(rgb, camera)
+        # passes/exposure: drm_ros/passes.py, drm_ros/exposure.py (one estimator, several looks)
+        poses = estimate_passes(est, normalise_exposure(rgb, self.cfg["exposure"]), camera, self.cfg["passes"],
+                                self.cfg["max_zooms"])
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
         poses = self._tracker.update(poses)
         self._publish(msg.header, rgb, poses)
