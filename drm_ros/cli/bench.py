@@ -20,6 +20,8 @@ def configure(parser):
     parser.add_argument("--video", default=None, help="recall: video file (default: OpenCV's vtest.avi)")
     parser.add_argument("--every", type=int, default=8, help="recall: use every N-th frame (default 8)")
     parser.add_argument("--limit", type=int, default=None, help="recall: at most this many frames")
+    parser.add_argument("--part", choices=("all", "passes", "light"), default="all",
+                        help="recall: pass plans, darkened frames, or both")
 
 
 # the node benchmark starts rclpy, so it lives in the ROS edge
@@ -33,6 +35,6 @@ def run(args) -> int:
     if args.kind == "node":
         kwargs = {"threads": args.threads, "duration": args.duration}
     if args.kind == "recall":
-        kwargs.update(video=args.video, every=args.every, limit=args.limit)
+        kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part)
     module.run(**kwargs)
     return 0
