@@ -86,7 +86,7 @@ PARAMS: tuple[Param, ...] = (
           choices=("single", "zoom", "tiles"), runtime=True),
     Param("max_zooms", 2, "passes=zoom: at most this many re-looks per image (each ~0.45x a default pass).",
           range=(1, 8, 1), runtime=True),
-    Param("exposure", "off", "off: images as they arrive; gamma: brighten dark images (mean log-luminance < 0.25) "
+    Param("exposure", "gamma", "off: images as they arrive; gamma: brighten dark images (mean log-luminance < 0.25) "
           "by a gamma from their own brightness; clahe: that gamma, then CLAHE on luminance.",
           choices=("off", "gamma", "clahe"), runtime=True),
     Param("min_joint_score", 0.2, "Joints below this confidence are left out of markers and the debug image.",
