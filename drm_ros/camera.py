@@ -126,6 +126,15 @@ class Camera:
         f = float(0.5 * width / np.tan(np.radians(hfov_deg) / 2))
         return cls(width, height, f, f, (width - 1) / 2, (height - 1) / 2)
 
+    def crop(self, x0: int, y0: int, width: int, height: int) -> "Camera":
+        """The camera of a crop (a tile) of this image, top-left pixel (x0, y0): the same camera
+        with the principal point moved, as a CameraInfo ROI does. Distortion acts on normalised
+        coordinates, so it is unchanged; a point seen in the crop back-projects to the same ray."""
+        if width <= 0 or height <= 0 or x0 < 0 or y0 < 0 or x0 + width > self.width or y0 + height > self.height:
+            raise CameraError(f"crop {width}x{height}+{x0}+{y0} is not inside the {self.width}x{self.height} image")
+        return Camera(int(width), int(height), self.fx, self.fy, self.cx - x0, self.cy - y0, self.distortion_model,
+                      self.dist)
+
     # ------------------------------------------------------------------ properties
     @property
     def K(self) -> np.ndarray:

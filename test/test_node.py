@@ -363,3 +363,27 @@ def test_image_qos_auto_follows_the_publishers_reliability(ros, capfd):
     finally:
         rig.close()
 
+
+def test_zoom_passes_and_dark_frames_served(ros):
+    """passes/exposure (drm_ros/passes.py, exposure.py) through the node: a zoomed frame and a
+    dark frame with exposure normalisation are both served; both parameters change at run time.
+    (Long timeouts: the first zoomed frame traces a second input size, slow on a busy CPU.)"""
+    from drm_ros.exposure import darken
+
+    rig = Rig(ros, "cam_passes", passes="zoom", exposure="gamma")
+    try:
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        assert len(rig.expect_served(stamp, timeout=120).skeletons) > 0
+        dark = darken(rig.rgb, 0.2, np.random.default_rng(0))
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(dark, stamp, FRAME_ID))
+        assert len(rig.expect_served(stamp, timeout=120).skeletons) > 0
+        assert not rig.node.set_parameters([Parameter("passes", value="pyramid")])[0].successful
+        assert rig.node.set_parameters([Parameter("passes", value="single"), Parameter("exposure", value="off")])[0].successful
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp, timeout=120)
+    finally:
+        rig.close()

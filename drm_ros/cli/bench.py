@@ -9,6 +9,7 @@ KINDS = {
     "bound": "FLOPs vs this CPU's measured peak, profiler cost centres, cheap wins",
     "node": "the running node over real DDS: sustained rate, latency p50/p95, drops",
     "memory": "the node's RSS over repeated lifecycle cycles and run-time input size changes",
+    "recall": "people found on vtest.avi by each pass plan and exposure mode (also darkened), and their cost",
 }
 
 
@@ -19,11 +20,17 @@ def configure(parser):
     parser.add_argument("--duration", type=float, default=30.0, help="node: seconds per configuration")
     parser.add_argument("--cycles", type=int, default=100, help="memory: lifecycle configure/cleanup cycles")
     parser.add_argument("--changes", type=int, default=50, help="memory: run-time input size changes")
+    parser.add_argument("--video", default=None, help="recall: video file (default: OpenCV's vtest.avi)")
+    parser.add_argument("--every", type=int, default=8, help="recall: use every N-th frame (default 8)")
+    parser.add_argument("--limit", type=int, default=None, help="recall: at most this many frames")
+    parser.add_argument("--part", choices=("all", "passes", "light"), default="all",
+                        help="recall: pass plans, darkened frames, or both")
 
 
 # the node and memory benchmarks start rclpy, so they live in the ROS edge
 MODULES = {"model": "drm_ros.bench.model", "scaling": "drm_ros.bench.scaling", "bound": "drm_ros.bench.bound",
-           "node": "drm_ros.ros.bench_node", "memory": "drm_ros.ros.bench_memory"}
+           "node": "drm_ros.ros.bench_node", "memory": "drm_ros.ros.bench_memory",
+           "recall": "drm_ros.bench.recall"}
 
 
 def run(args) -> int:
@@ -33,5 +40,7 @@ def run(args) -> int:
         kwargs = {"threads": args.threads, "duration": args.duration}
     if args.kind == "memory":
         kwargs = {"threads": args.threads, "cycles": args.cycles, "changes": args.changes}
+    if args.kind == "recall":
+        kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part)
     module.run(**kwargs)
     return 0

@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from drm_ros.cli.infer import add_pass_options
+
 
 def _size(text: str) -> tuple[int, int]:
     try:
@@ -36,6 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="refine absolute depth with the floor: known = each image's annotated camera pose above "
                              "the floor (drm synth writes it), auto = learnt from the people over the images in order "
                              "(a static camera's sequence); default: %(default)s")
+    add_pass_options(parser)
 
 
 def _fmt(value, unit: str = "") -> str:
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from drm_ros.data.load import UnknownFormatError, load_any
     from drm_ros.evaluation import evaluate_dataset, json_safe
     from drm_ros.inference import ImageError, PoseEstimator
+    from drm_ros.passes import MultiPassEstimator
 
     torch.set_num_threads(max(1, args.threads))
     try:
@@ -89,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"drm eval: {args.data} holds no images", file=sys.stderr)
         return 1
     try:
-        estimator = PoseEstimator.from_file(str(args.model) if args.model else None, input_size=args.input_size)
+        estimator = MultiPassEstimator(PoseEstimator.from_file(str(args.model) if args.model else None,
+                                                               input_size=args.input_size),
+                                       args.passes, args.max_zooms, args.exposure)
     except (ModelError, FileNotFoundError, ValueError) as exc:
         print(f"drm eval: cannot load the model: {exc}", file=sys.stderr)
         return 1
@@ -115,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         out = {
             "data": str(args.data), "model": str(args.model) if args.model else "default",
-            "input_size": list(estimator.input_size), "ground_plane": args.ground_plane, "metrics": scores,
+            "input_size": list(estimator.input_size), "ground_plane": args.ground_plane,
+            "passes": args.passes, "exposure": args.exposure, "metrics": scores,
             "predictions": [{"image": s.image_path, **p.to_json_dict()} for s, p in zip(samples, predictions)],
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ def configure(parser):
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--out", help="write a picture here (.png/.jpg): overlay with ids and depths + top/side 3D view")
     add_floor_arguments(parser, ("off", "params"))
+    add_pass_options(parser)
 
 
 def add_floor_arguments(parser, choices) -> None:
@@ -45,6 +46,19 @@ def floor_from_args(args):
         raise SystemExit(f"drm: {exc}") from None
 
 
+def add_pass_options(parser):
+    """--passes/--max-zooms/--exposure, the same in drm infer, drm eval (drm_ros/passes.py, exposure.py)."""
+    from drm_ros.exposure import EXPOSURE_MODES
+    from drm_ros.passes import PASSES
+
+    parser.add_argument("--passes", choices=PASSES, default="single",
+                        help="single: one pass; zoom: re-look at doubtful people at higher resolution; "
+                             "tiles: overlapping tiles at twice the detail (default: %(default)s)")
+    parser.add_argument("--max-zooms", type=int, default=2, help="zoom: at most this many re-looks per image")
+    parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gamma",
+                        help="brighten dark images before the network (default: %(default)s)")
+
+
 def camera_for(args, width: int, height: int):
     """The camera from the arguments; without any, the documented default (and say so)."""
     import yaml
@@ -68,6 +82,7 @@ def run(args) -> int:
     import cv2
 
     from drm_ros.inference import PoseEstimator
+    from drm_ros.passes import MultiPassEstimator
 
     floor = floor_from_args(args)
     bgr = cv2.imread(args.image, cv2.IMREAD_COLOR)
@@ -79,7 +94,8 @@ def run(args) -> int:
     if warning:
         print(f"drm infer: {warning}", file=sys.stderr)
     size = tuple(int(v) for v in args.input_size.lower().split("x")) if args.input_size else None
-    estimator = PoseEstimator.from_file(args.model, input_size=size, score_threshold=args.threshold)
+    estimator = MultiPassEstimator(PoseEstimator.from_file(args.model, input_size=size, score_threshold=args.threshold),
+                                   args.passes, args.max_zooms, args.exposure)
     poses = estimator.estimate(rgb, camera)
     if floor is not None:
         from drm_ros.ground.session import GroundDepth

@@ -40,8 +40,10 @@ from visualization_msgs.msg import MarkerArray
 from drm_ros.camera import CameraError
 from drm_ros.camera_pairing import CameraInfoPairing
 from drm_ros.error_throttle import ErrorThrottle
+from drm_ros.exposure import normalise_exposure
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.overlay import draw_poses
+from drm_ros.passes import estimate_passes
 from drm_ros.poses import PoseSet
 from drm_ros.ros import image_qos
 from drm_ros.ros.conversions import (ImageError, camera_from_info, compressed_to_rgb, image_to_rgb, poses_to_msg,
@@ -312,7 +314,9 @@ class DrmNode(LifecycleNode):
             self.get_logger().info(f"network input size now {est.input_size[0]}x{est.input_size[1]}")
         est.score_threshold = self.cfg["score_threshold"]
         est.max_persons = self.cfg["max_persons"]
-        poses = est.estimate(rgb, camera)
+        # passes/exposure: drm_ros/passes.py, drm_ros/exposure.py (one estimator, several looks)
+        poses = estimate_passes(est, normalise_exposure(rgb, self.cfg["exposure"]), camera, self.cfg["passes"],
+                                self.cfg["max_zooms"])
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
         poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
         poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change

@@ -97,6 +97,15 @@ PARAMS: tuple[Param, ...] = (
           runtime=True),
     Param("max_persons", 20, "At most this many people per image (highest scores kept).", range=(1, 200, 1),
           runtime=True),
+    Param("passes", "single", "single: one pass over the image; zoom: also re-look at up to max_zooms people the "
+          "first pass was unsure of, at up to twice its resolution; tiles: also overlapping tiles at twice the "
+          "detail (small people everywhere, several times the cost). README: 'Small people and poor light'.",
+          choices=("single", "zoom", "tiles"), runtime=True),
+    Param("max_zooms", 2, "passes=zoom: at most this many re-looks per image (each ~0.45x a default pass).",
+          range=(1, 8, 1), runtime=True),
+    Param("exposure", "gamma", "off: images as they arrive; gamma: brighten dark images (mean log-luminance < 0.25) "
+          "by a gamma from their own brightness; clahe: that gamma, then CLAHE on luminance.",
+          choices=("off", "gamma", "clahe"), runtime=True),
     Param("min_joint_score", 0.2, "Joints below this confidence are left out of markers and the debug image.",
           range=(0.0, 1.0, 0.0), runtime=True),
     Param("image_transport", "raw",

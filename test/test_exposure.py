@@ -1,0 +1,44 @@
+"""Exposure normalisation (drm_ros/exposure.py): only dark images change, and they come out lit."""
+import numpy as np
+import pytest
+
+from drm_ros.exposure import DARK_LUMA, darken, is_dark, mean_log_luma, normalise_exposure
+from drm_ros.imageio import read_rgb
+from drm_ros.paths import share_dir
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return read_rgb(share_dir() / "sample_data" / "vtest" / "frame_0260.jpg")
+
+
+def test_a_normally_lit_frame_passes_untouched(frame):
+    assert not is_dark(frame)
+    for mode in ("off", "gamma", "clahe"):
+        assert normalise_exposure(frame, mode) is frame
+
+
+@pytest.mark.parametrize("mode", ["gamma", "clahe"])
+def test_a_darkened_frame_is_brought_back_towards_normal(frame, mode):
+    dim = darken(frame, 0.2, np.random.default_rng(0))
+    assert is_dark(dim)
+    out = normalise_exposure(dim, mode)
+    assert out.dtype == np.uint8 and out.shape == dim.shape
+    assert mean_log_luma(out) > DARK_LUMA
+    if mode == "gamma":  # one monotone curve: the order of brightness is kept, pixel by pixel
+        order = np.argsort(dim[..., 1].ravel(), kind="stable")
+        assert np.all(np.diff(out[..., 1].ravel()[order].astype(int)) >= 0)
+    assert normalise_exposure(dim, "off") is dim
+
+
+def test_bad_input_is_left_for_the_estimator_to_refuse():
+    gray = np.zeros((10, 10), np.uint8)
+    assert normalise_exposure(gray, "gamma") is gray
+    with pytest.raises(ValueError, match="exposure must be one of"):
+        normalise_exposure(np.zeros((4, 4, 3), np.uint8), "auto")
+
+
+def test_darken_scales_light_and_adds_noise(frame):
+    dim = darken(frame, 0.2, np.random.default_rng(0))
+    assert abs(dim.mean() / frame.mean() - 0.2) < 0.02
+    assert np.std(dim.astype(float) - 0.2 * frame) > 1.0  # noisy, like a dim sensor
