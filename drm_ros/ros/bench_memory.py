@@ -18,9 +18,14 @@ import time
 import numpy as np
 
 WARMUP = 5  # steps before the baseline: allocator pools, first trace, DDS buffers
-# (input_width, input_height, max_persons) visited in turn in phase 2; (0, 0) = the model's default
+# (input size, max_persons) visited in turn in phase 2; (0, 0) = the model's default
 RUNTIME_SETTINGS = [(320, 256, 20), (0, 0, 20), (256, 192, 10), (0, 0, 10)]
 NEW_SIZES = [(224, 160), (288, 224), (352, 256), (416, 320)]
+
+
+def _size(w: int, h: int) -> str:
+    """The node's input_size parameter: "WxH", or "" for the model's default."""
+    return f"{w}x{h}" if w else ""
 
 
 def rss_mb() -> float:
@@ -95,6 +100,9 @@ def _report(label: str, values: list[float]) -> float:
     """Growth = median RSS of the last 10 steps - median of the first 10 after warm-up (single
     readings swing by ~15 MB as allocator arenas fill and drain); also the band and the trend."""
     rest = np.array(values[WARMUP:])
+    if len(rest) < 2:
+        print(f"{label}: {len(values)} steps are too few to measure growth after {WARMUP} warm-up steps")
+        return float("nan")
     n = max(1, min(10, len(rest) // 2))
     growth = float(np.median(rest[-n:]) - np.median(rest[:n]))
     slope = np.polyfit(np.arange(len(rest)), rest, 1)[0] if len(rest) > 2 else float("nan")
@@ -142,15 +150,14 @@ def run(threads: int = 2, cycles: int = 100, changes: int = 50) -> None:
             lifecycle.append(rss_mb())
             print(f"cycle {i + 1:3d}  rss {lifecycle[-1]:7.1f} MB  ({time.monotonic() - t0:.1f} s)", flush=True)
 
-        print(f"phase 2: active; {changes} run-time changes of (input_width, input_height, max_persons) "
+        print(f"phase 2: active; {changes} run-time changes of (input_size, max_persons) "
               f"cycling through {RUNTIME_SETTINGS}, one frame served after each")
         driver.transition(Transition.TRANSITION_CONFIGURE)
         driver.transition(Transition.TRANSITION_ACTIVATE)
         runtime = []
         for i in range(changes):
             w, h, k = RUNTIME_SETTINGS[i % len(RUNTIME_SETTINGS)]
-            results = node.set_parameters([Parameter("input_width", value=w), Parameter("input_height", value=h),
-                                           Parameter("max_persons", value=k)])
+            results = node.set_parameters([Parameter("input_size", value=_size(w, h)), Parameter("max_persons", value=k)])
             assert all(r.successful for r in results), [r.reason for r in results]
             driver.serve_one()
             gc.collect()
@@ -162,7 +169,7 @@ def run(threads: int = 2, cycles: int = 100, changes: int = 50) -> None:
         print(f"phase 3: {len(NEW_SIZES)} input sizes not used before, one frame each (one-off cost of a new shape)")
         before = rss_mb()
         for w, h in NEW_SIZES:
-            node.set_parameters([Parameter("input_width", value=w), Parameter("input_height", value=h)])
+            node.set_parameters([Parameter("input_size", value=_size(w, h))])
             driver.serve_one()
             gc.collect()
             print(f"new size {w}x{h}  rss {rss_mb():7.1f} MB", flush=True)
