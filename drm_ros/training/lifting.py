@@ -17,6 +17,7 @@ Procedural diversity: a share of the people get joint rotations far larger than 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -78,10 +79,10 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
 
     cfg = load_config(synth_config)
     if motion == "all":
-        motion = MotionLibrary("training")
+        library = MotionLibrary("training")
         cfg["clip_weights"] = {}
     elif motion == "synth":
-        motion = MotionLibrary(cfg.get("clips"))
+        library = MotionLibrary(cfg.get("clips"))
     else:
         raise ValueError(f"lifter motion must be 'synth' or 'all', got {motion!r}")
     rng = np.random.default_rng(seed)
@@ -95,10 +96,10 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
             pos = _place(rng, rig, cfg["people"], [])
             if pos is None:
                 continue
-            clip = _choose_clip(rng, motion, cfg.get("clip_weights") or {})
-            t = float(rng.uniform(0, len(motion.points[clip]) - 1))
+            clip = _choose_clip(rng, library, cfg.get("clip_weights") or {})
+            t = float(rng.uniform(0, len(library.points[clip]) - 1))
             shape = sample_shape(rng, body_wild if rng.random() < procedural_share else cfg["body"])
-            pts, rot = pose_person(motion, clip, t, shape, float(rng.uniform(-np.pi, np.pi)), pos)
+            pts, rot = pose_person(library, clip, t, shape, float(rng.uniform(-np.pi, np.pi)), pos)
             cam_pts = rig.to_camera(coco_joints(pts, rot, shape.scale))
             if cam_pts[:, 2].min() < 0.2:
                 continue
@@ -109,7 +110,11 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
             "f_net": np.asarray(fnet[:num], np.float32)}
 
 
-def load_or_sample(path: Path, *args, **kwargs) -> dict[str, np.ndarray]:
+def load_or_sample(folder: Path, name: str, *args, **kwargs) -> dict[str, np.ndarray]:
+    """`sample_projected(*args, **kwargs)`, cached in `folder` under a name keyed by its arguments
+    (a changed setting samples anew instead of reusing stale people)."""
+    key = hashlib.sha1(json.dumps([args, kwargs], default=str).encode()).hexdigest()[:10]
+    path = folder / f"{name}_{key}.npz"
     if path.is_file():
         with np.load(path) as data:
             return dict(data)
@@ -184,10 +189,10 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     parts = []
     for i, synth in enumerate(cfg.synth_configs):
         n = cfg.people // len(cfg.synth_configs)
-        parts.append(load_or_sample(out / f"people_{i}.npz", n, synth, cfg.seed + 1000 * i, cfg.input_size,
+        parts.append(load_or_sample(out, f"people_{i}", n, synth, cfg.seed + 1000 * i, cfg.input_size,
                                     cfg.extra_perturb_deg, cfg.procedural_share, cfg.motion))
     people = {k: torch.from_numpy(np.concatenate([p[k] for p in parts])) for k in parts[0]}
-    val = {k: torch.from_numpy(v) for k, v in load_or_sample(out / "people_val.npz", cfg.val_people, cfg.val_synth_config,
+    val = {k: torch.from_numpy(v) for k, v in load_or_sample(out, "people_val", cfg.val_people, cfg.val_synth_config,
                                                                cfg.seed + 777, cfg.input_size).items()}
     n = people["joints_net"].shape[0]
     log(f"{n} training people, {val['joints_net'].shape[0]} held-out, noise pool of {len(pool.score)} "
