@@ -115,6 +115,7 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
 def run(threads: int = 2, duration: float = 30.0) -> None:
     # A load test stays on this machine whatever the caller's shell says (inherited by drm_node).
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))  # its own domain unless given
     os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(config_path("fastdds_shm.xml")))
     frames = _frames()
     print(f"drm_node under 640x480 rgb8 images at {RATE_HZ:.0f} Hz for {duration:.0f} s per row; sensor-data QoS, "
