@@ -205,8 +205,12 @@ def poses_at(cells: torch.Tensor, kpt_regress: torch.Tensor, kpt_heatmap: torch.
 
 
 def lift_to_3d(joints_net: np.ndarray, joint_score: np.ndarray, score: np.ndarray, log_depth: np.ndarray,
-               rel_depth: np.ndarray, letterbox: Letterbox, camera: Camera) -> PoseSet:
+               rel_depth: np.ndarray, letterbox: Letterbox, camera: Camera,
+               lift_joints_net: np.ndarray | None = None) -> PoseSet:
     """Per-person 2D joints (N, J2D, 2) in network pixels + depth-head outputs -> metric PoseSet.
+
+    `lift_joints_net`: the 2D the 3D is lifted from when the depth head refines the 2D branch's
+    joints (network.DepthHead); the PoseSet's 2D stays the 2D branch's measurement.
 
     log_depth (N,) = log(Z_root / f_net) with f_net = sqrt(fx*fy) of the network input
     (letterbox scale times the original camera's); rel_depth (N, J2D) = Z_j - Z_root in metres.
@@ -219,14 +223,15 @@ def lift_to_3d(joints_net: np.ndarray, joint_score: np.ndarray, score: np.ndarra
     if n == 0:
         return PoseSet.empty()
     uv = letterbox.to_image(np.asarray(joints_net, dtype=np.float64))
+    uv_lift = uv if lift_joints_net is None else letterbox.to_image(np.asarray(lift_joints_net, dtype=np.float64))
     z_root = np.exp(np.asarray(log_depth, dtype=np.float64)) * letterbox.network_focal(camera)
     # The network reads depth from apparent size as if the person stood on the optical axis; a
     # fisheye's magnification changes towards its rim (1 for pinhole and plumb_bob; measured on
     # fisheye scenes in model/logs/fisheye/).
-    z_root = z_root * camera.depth_scale(0.5 * (uv[:, LEFT_HIP] + uv[:, RIGHT_HIP]))
+    z_root = z_root * camera.depth_scale(0.5 * (uv_lift[:, LEFT_HIP] + uv_lift[:, RIGHT_HIP]))
     z = z_root[:, None] + np.asarray(rel_depth, dtype=np.float64)
     z = np.maximum(z, 1e-3)  # a joint behind the camera is a failed estimate; keep it finite
-    xyz = add_pelvis(camera.backproject(uv, z))
+    xyz = add_pelvis(camera.backproject(uv_lift, z))
     uv_all = np.concatenate([uv, camera.project(xyz[:, ROOT : ROOT + 1])], axis=1)
     jscore = np.concatenate([joint_score, np.minimum(joint_score[:, LEFT_HIP], joint_score[:, RIGHT_HIP])[:, None]], axis=1)
     boxes = joint_boxes(uv_all, jscore)

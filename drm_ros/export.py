@@ -1,6 +1,6 @@
 """TorchScript export of the inference path (network + 2D decode + depth read-out) for a fixed
 input size. The traced module maps (1, 3, H, W) float RGB 0..255 to
-(score, joints, joint_score, log_depth, dz) exactly like `DRMNet.forward`; lifting to 3D with the
+(score, joints, joint_score, log_depth, dz, lift_joints) exactly like `DRMNet.forward`; lifting to 3D with the
 camera stays in Python (`codec.lift_to_3d`), since it needs the per-frame CameraInfo."""
 from __future__ import annotations
 

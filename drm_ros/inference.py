@@ -87,7 +87,8 @@ class PoseEstimator:
     @torch.inference_mode()
     def estimate(self, image_rgb: np.ndarray, camera: Camera) -> PoseSet:
         x, box = self.preprocess(image_rgb, camera)
-        score, joints, joint_score, log_depth, dz = (t[0].cpu().numpy() for t in self._network()(x))
+        score, joints, joint_score, log_depth, dz, lift_joints = (t[0].cpu().numpy() for t in self._network()(x))
         keep = np.flatnonzero(score >= self.score_threshold)
         keep = keep[np.argsort(-score[keep], kind="stable")]
-        return lift_to_3d(joints[keep], joint_score[keep], score[keep], log_depth[keep], dz[keep], box, camera)
+        return lift_to_3d(joints[keep], joint_score[keep], score[keep], log_depth[keep], dz[keep], box, camera,
+                          lift_joints[keep])

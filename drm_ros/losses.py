@@ -69,6 +69,17 @@ def dapl(z_root_pred: torch.Tensor, dz_pred: torch.Tensor, joints_gt: torch.Tens
     return {"root": l_root, "rel": l_rel, "total": l_root + l_rel}
 
 
+def lift_2d_loss(lift_joints: torch.Tensor, joints_gt_net: torch.Tensor, joints3d_gt: torch.Tensor, f_net: torch.Tensor,
+                 mask: torch.Tensor) -> torch.Tensor:
+    """L1 (metres) of the 2D joints the 3D is lifted from (network.DepthHead with a refining
+    lifter): their pixel error times the joint's true depth over the focal length, i.e. the
+    sideways 3D error they cause at the right depth. (N, J', 2) px, (N, J', 2) px, (N, J, 3), (N,),
+    (N, J')."""
+    jn = lift_joints.shape[1]
+    metres = joints3d_gt[:, :jn, 2:3] / f_net[:, None, None]
+    return masked_l1(lift_joints * metres, joints_gt_net[:, :jn] * metres, mask[..., None])
+
+
 def plain_depth_l1(z_root_pred: torch.Tensor, dz_pred: torch.Tensor, joints_gt: torch.Tensor, root_index: int,
                    mask: torch.Tensor) -> dict[str, torch.Tensor]:
     """The ablation baseline: L1 on root depth and on relative depths, metres."""

@@ -5,7 +5,8 @@ branch read at each person's root, with PDQM feeding the 2D branch's features in
           -> 2D branch: centre heatmap, joint offsets from the centre, joint heatmaps + offsets
           -> codec.decode_2d: people, 2D joints, root (hip midpoint) per person
           -> depth branch: trunk features read at the root  (+ PDQM queries at the joints)
-          -> MLP -> log(Z_root / f_net) and 17 root-relative depths (m)
+          -> MLP -> log(Z_root / f_net), 17 root-relative depths (m) and the 2D joints the
+             3D is lifted from (the 2D branch's, or with `lifter_refine_2d` the lifter's shift of them)
 
 INFERRED choices (DRM_NOTES.md), each switchable in `NetworkConfig` for the ablations:
   * depth is a per-person read-out at the root, not a dense map: features are sampled at the
@@ -48,6 +49,7 @@ class NetworkConfig:
     lifter: bool = False  # depth head = pretrained pose lifter + image-feature correction (lifter.py)
     lifter_width: int = 512
     lifter_blocks: int = 2
+    lifter_refine_2d: bool = False  # the lifter (and its image correction) also shift the 2D joints (lifter.py)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "NetworkConfig":
@@ -91,21 +93,28 @@ class DepthHead(nn.Module):
         super().__init__()
         self.lifter = lifter
         extra = lifter.width if lifter is not None else 0
+        self.refine_2d = lifter is not None and lifter.refine_2d
+        out = 1 + J2D + (2 * J2D if self.refine_2d else 0)
         self.mlp = nn.Sequential(nn.Linear(in_dim + extra, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, hidden),
-                                 nn.ReLU(inplace=True), nn.Linear(hidden, 1 + J2D))
+                                 nn.ReLU(inplace=True), nn.Linear(hidden, out))
         nn.init.zeros_(self.mlp[-1].bias)
         if lifter is not None:
             nn.init.zeros_(self.mlp[-1].weight)
 
     def forward(self, x: torch.Tensor, joints: torch.Tensor, root: torch.Tensor,
-                joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> log(Z_root / f_net), dz, and the 2D joints to lift (network pixels)."""
         if self.lifter is None:
             y = self.mlp(x)
-            return y[..., 0] + LOG_DEPTH_PRIOR, y[..., 1:]
+            return y[..., 0] + LOG_DEPTH_PRIOR, y[..., 1:], joints
         features, log_spread = lifter_input(joints, root, joint_score)
-        dz, log_size, hidden = self.lifter(features)
+        dz, log_size, shift, hidden = self.lifter(features)
         y = self.mlp(torch.cat([x, hidden], dim=-1))
-        return log_size - log_spread + y[..., 0], dz + y[..., 1:]
+        log_depth, dz = log_size - log_spread + y[..., 0], dz + y[..., 1 : 1 + J2D]
+        if not self.refine_2d:
+            return log_depth, dz, joints
+        shift = shift + y[..., 1 + J2D :].unflatten(-1, (J2D, 2))
+        return log_depth, dz, joints + shift * log_spread.exp()[..., None, None]
 
 
 class DRMNet(nn.Module):
@@ -118,7 +127,7 @@ class DRMNet(nn.Module):
         self.depth_trunk = DepthTrunk(self.backbone.out_channels, cfg.depth_channels)
         self.pdqm = PDQM(HEAD_HIDDEN, J2D, cfg.pdqm_dim) if cfg.pdqm else None
         in_dim = cfg.depth_channels + (self.pdqm.out_dim if self.pdqm is not None else 0)
-        lifter = PoseLifter(J2D, cfg.lifter_width, cfg.lifter_blocks) if cfg.lifter else None
+        lifter = PoseLifter(J2D, cfg.lifter_width, cfg.lifter_blocks, refine_2d=cfg.lifter_refine_2d) if cfg.lifter else None
         self.depth_head = DepthHead(in_dim, cfg.depth_hidden, lifter)
 
     # -- the three stages, separately callable (training caches the frozen 2D stage) ----------
@@ -137,10 +146,10 @@ class DRMNet(nn.Module):
         return sample_at(maps["kpt_regress_hidden"], joints)
 
     def depth(self, trunk: torch.Tensor, queried: torch.Tensor | None, joints: torch.Tensor,
-              root: torch.Tensor, joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+              root: torch.Tensor, joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Depth read at each person's root. trunk = depth_trunk(features); joints (B, N, J2D, 2)
         and root (B, N, 2) in network pixels, joint_score (B, N, J2D)
-        -> log(Z_root/f_net) (B, N), dz (B, N, J2D)."""
+        -> log(Z_root/f_net) (B, N), dz (B, N, J2D), the 2D joints to lift (B, N, J2D, 2)."""
         x = sample_at(trunk, root[:, :, None, :])[:, :, 0]
         if self.pdqm is not None and queried is not None:
             x = torch.cat([x, self.pdqm(queried, joints, root)], dim=-1)
@@ -148,11 +157,12 @@ class DRMNet(nn.Module):
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Inference: (B,3,H,W) RGB 0..255 -> K people per image, fixed shapes (TorchScript):
-        score (B,K), joints (B,K,17,2) network px, joint_score (B,K,17), log_depth (B,K), dz (B,K,17)."""
+        score (B,K), joints (B,K,17,2) network px, joint_score (B,K,17), log_depth (B,K), dz (B,K,17),
+        lift_joints (B,K,17,2): the 2D the 3D is lifted from (= joints unless lifter_refine_2d)."""
         m = self.maps(image)
         dec = decode_2d(torch.sigmoid(m["center"]), m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]),
                         m["kpt_offset"], self.config.max_persons)
         queried = self.query(m, dec["joints"]) if self.pdqm is not None else None
-        log_depth, dz = self.depth(self.depth_trunk(m["features"]), queried, dec["joints"], dec["root"],
-                                   dec["joint_score"])
-        return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz
+        log_depth, dz, lift_joints = self.depth(self.depth_trunk(m["features"]), queried, dec["joints"], dec["root"],
+                                                dec["joint_score"])
+        return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz, lift_joints

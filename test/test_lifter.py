@@ -31,10 +31,12 @@ def test_weak_perspective_target_recovers_depth():
     """log S - log spread is log(Z / f): with the exact target as log S the root depth is exact."""
     people = {k: torch.from_numpy(v) for k, v in
               sample_projected(30, "config/synth/test_near.yaml", 0, (384, 288)).items()}
-    features, log_spread, dz, log_size = make_batch(people, torch.arange(30), NoisePool.clean(), torch.zeros(30, dtype=torch.long))
+    features, log_spread, dz, log_size, shift = make_batch(people, torch.arange(30), NoisePool.clean(),
+                                                           torch.zeros(30, dtype=torch.long))
     z = torch.exp(log_size - log_spread) * people["f_net"]
     assert torch.allclose(z, people["joints3d"][:, -1, 2], rtol=1e-4)
     assert features.shape == (30, 3 * J2D) and dz.shape == (30, J2D)
+    assert torch.equal(shift, torch.zeros(30, J2D, 2))  # clean 2D: nothing to correct
     assert float(people["joints3d"][:, -1, 2].min()) >= 1.0 and float(people["joints3d"][:, -1, 2].max()) <= 9.5
 
 
@@ -44,10 +46,39 @@ def test_lifter_head_starts_at_the_lifter():
     joints = torch.rand(1, 2, J2D, 2) * 50 + 100
     root = joints[:, :, 11:13].mean(2)
     score = torch.rand(1, 2, J2D)
-    log_depth, dz = net.depth(torch.rand(1, 8, 10, 12), torch.rand(1, 2, J2D, 96), joints, root, score)
+    log_depth, dz, lift = net.depth(torch.rand(1, 8, 10, 12), torch.rand(1, 2, J2D, 96), joints, root, score)
     f, log_spread = lifter_input(joints, root, score)
-    dz0, log_size, _ = net.depth_head.lifter(f)
+    dz0, log_size, _, _ = net.depth_head.lifter(f)
     assert torch.allclose(dz, dz0) and torch.allclose(log_depth, log_size - log_spread)
+    assert torch.equal(lift, joints)
+
+
+def test_refining_lifter_shifts_the_joints_it_lifts():
+    """With lifter_refine_2d the 3D is lifted from the lifter's shifted joints: unshifted at
+    initialisation, moved by exactly shift x spread when the lifter's shift layer says so, and the
+    2D loss is the sideways error in metres at the true depth."""
+    from drm_ros.losses import lift_2d_loss
+
+    net = DRMNet(NetworkConfig(lifter=True, lifter_width=32, lifter_blocks=1, depth_channels=8, depth_hidden=16,
+                               lifter_refine_2d=True)).eval()
+    joints = torch.rand(1, 2, J2D, 2) * 50 + 100
+    root = joints[:, :, 11:13].mean(2)
+    score = torch.rand(1, 2, J2D)
+    args = (torch.rand(1, 8, 10, 12), torch.rand(1, 2, J2D, 96), joints, root, score)
+    assert torch.equal(net.depth(*args)[2], joints)
+    with torch.no_grad():
+        net.depth_head.lifter.shift.bias[0] = 0.5  # nose x: half a spread to the right
+    lift = net.depth(*args)[2]
+    _, log_spread = lifter_input(joints, root, score)
+    assert torch.allclose(lift[..., 0, 0] - joints[..., 0, 0], 0.5 * log_spread.exp(), atol=1e-4)
+    assert torch.allclose(lift[..., 1:, :], joints[..., 1:, :])
+    # 2 px off at Z = 5 m with f = 500 px: 0.02 m sideways, averaged over 2 coordinates of 1 joint in 2
+    gt = torch.zeros(1, 2, 2)
+    est = gt.clone()
+    est[0, 0, 0] = 2.0
+    j3d = torch.zeros(1, 3, 3)
+    j3d[..., 2] = 5.0
+    assert torch.isclose(lift_2d_loss(est, gt, j3d, torch.tensor([500.0]), torch.ones(1, 2)), torch.tensor(0.02 / 4))
 
 
 def test_model_file_stores_only_the_trained_part(tmp_path):

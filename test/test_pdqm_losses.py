@@ -99,6 +99,6 @@ def test_network_shapes_and_pdqm_switch():
     for pdqm in (True, False):
         net = DRMNet(NetworkConfig(pdqm=pdqm, max_persons=5)).eval()
         with torch.inference_mode():
-            score, joints, jscore, log_d, dz = net(x)
+            score, joints, jscore, log_d, dz, lift = net(x)
         assert score.shape == (1, 5) and joints.shape == (1, 5, 17, 2) and dz.shape == (1, 5, 17)
         assert (net.pdqm is None) != pdqm

@@ -62,9 +62,10 @@ class TopDown:
             dec = decode_2d(torch.sigmoid(m["center"]), m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]),
                             m["kpt_offset"], 1)
             q = self.net.query(m, dec["joints"]) if self.net.pdqm is not None else None
-            log_d, dz = self.net.depth(self.net.depth_trunk(m["features"]), q, dec["joints"], dec["root"], dec["joint_score"])
+            log_d, dz, lift = self.net.depth(self.net.depth_trunk(m["features"]), q, dec["joints"], dec["root"],
+                                             dec["joint_score"])
             poses.append(lift_to_3d(dec["joints"][0].numpy(), dec["joint_score"][0].numpy(), dec["score"][0].numpy(),
-                                    log_d[0].numpy(), dz[0].numpy(), lb, camera))
+                                    log_d[0].numpy(), dz[0].numpy(), lb, camera, lift[0].numpy()))
         return poses
 
 

@@ -58,6 +58,8 @@ class LifterConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     size_weight: float = 1.0  # loss weight of log S against the dz L1 (m)
+    refine_2d: bool = False  # also learn the 2D shift (lifter.py); its L1 is in units of the spread
+    refine_weight: float = 1.0
     seed: int = 0
     threads: int = 1
     out_dir: str = "runs/lifter"
@@ -148,8 +150,9 @@ class NoisePool:
 
 
 def make_batch(people: dict[str, torch.Tensor], idx: torch.Tensor, pool: NoisePool, noise_idx: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Noisy lifter inputs and targets: (features, log_spread, dz target (m), log S target)."""
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Noisy lifter inputs and targets: (features, log_spread, dz target (m), log S target,
+    2D shift target (the clean joints minus the noisy ones, in units of the noisy spread))."""
     clean = people["joints_net"][idx]
     root_c = 0.5 * (clean[:, LEFT_HIP] + clean[:, RIGHT_HIP])
     s = spread_px(clean, root_c, torch.ones(clean.shape[:2]))
@@ -161,22 +164,28 @@ def make_batch(people: dict[str, torch.Tensor], idx: torch.Tensor, pool: NoisePo
     z_root = j3d[:, ROOT, 2]
     dz = j3d[:, :J2D, 2] - z_root[:, None]
     log_size = torch.log(z_root / people["f_net"][idx]) + log_spread
-    return features, log_spread, dz, log_size
+    shift = (clean - joints) / log_spread.exp()[:, None, None]
+    return features, log_spread, dz, log_size, shift
 
 
 @torch.no_grad()
 def evaluate(lifter: PoseLifter, people: dict, pool: NoisePool, seed: int = 0) -> dict[str, float]:
-    """Median |dz| error (mm) and median root depth error (% of depth) of the lifter alone."""
+    """Median |dz| error (mm) and median root depth error (% of depth) of the lifter alone; with
+    `refine_2d`, the mean 2D joint error (spread units) before and after its shift."""
     lifter.eval()
     g = torch.Generator().manual_seed(seed)
     n = people["joints_net"].shape[0]
     idx = torch.arange(n)
-    features, _, dz_t, size_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (n,), generator=g))
-    dz, log_size, _ = lifter(features)
+    features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (n,), generator=g))
+    dz, log_size, shift, _ = lifter(features)
     lifter.train()
     rel = torch.exp(log_size - size_t) - 1  # predicted / true root depth - 1
-    return {"dz_mae_mm": float((dz - dz_t).abs().mean() * 1000), "dz_median_mm": float((dz - dz_t).abs().median() * 1000),
-            "root_median_pct": float(rel.abs().median() * 100), "root_within_4pct": float((rel.abs() < 0.04).float().mean() * 100)}
+    out = {"dz_mae_mm": float((dz - dz_t).abs().mean() * 1000), "dz_median_mm": float((dz - dz_t).abs().median() * 1000),
+           "root_median_pct": float(rel.abs().median() * 100), "root_within_4pct": float((rel.abs() < 0.04).float().mean() * 100)}
+    if lifter.refine_2d:
+        out["2d_err_raw"] = float(shift_t.norm(dim=-1).mean())
+        out["2d_err_refined"] = float((shift_t - shift).norm(dim=-1).mean())
+    return out
 
 
 def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
@@ -197,7 +206,7 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     n = people["joints_net"].shape[0]
     log(f"{n} training people, {val['joints_net'].shape[0]} held-out, noise pool of {len(pool.score)} "
         f"({time.time() - t0:.0f} s)")
-    lifter = PoseLifter(J2D, cfg.width, cfg.blocks, cfg.dropout)
+    lifter = PoseLifter(J2D, cfg.width, cfg.blocks, cfg.dropout, cfg.refine_2d)
     opt = torch.optim.AdamW(lifter.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     warmup = max(1, cfg.steps // 20)  # linear warm-up, then cosine decay to 2 % of the peak
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * (
@@ -217,9 +226,12 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     running = []
     for step in range(start, cfg.steps + 1):
         idx = torch.randint(n, (cfg.batch_size,), generator=g)
-        features, _, dz_t, size_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (cfg.batch_size,), generator=g))
-        dz, log_size, _ = lifter(features)
+        features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool,
+                                                        torch.randint(len(pool.score), (cfg.batch_size,), generator=g))
+        dz, log_size, shift, _ = lifter(features)
         loss = (dz - dz_t).abs().mean() + cfg.size_weight * (log_size - size_t).abs().mean()
+        if cfg.refine_2d:
+            loss = loss + cfg.refine_weight * (shift - shift_t).abs().mean()
         opt.zero_grad()
         loss.backward()
         opt.step()

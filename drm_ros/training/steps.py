@@ -11,17 +11,21 @@ import torch
 from torch import nn
 
 from drm_ros.codec import encode, gather_cells, poses_at
-from drm_ros.losses import DEPTH_LOSSES, focal_loss, masked_l1, root_depth_from_log
+from drm_ros.losses import DEPTH_LOSSES, focal_loss, lift_2d_loss, masked_l1, root_depth_from_log
 from drm_ros.network import DRMNet
 from drm_ros.pdqm import sample_at
 from drm_ros.skeleton import ROOT
 from drm_ros.training.seen import seen_by_2d
 
 
-def _depth_loss(kind: str, log_depth, dz, f_net, joints3d) -> dict[str, torch.Tensor]:
+def _depth_loss(kind: str, log_depth, dz, f_net, joints3d, lift_joints=None, joints_gt=None) -> dict[str, torch.Tensor]:
     z_root = root_depth_from_log(log_depth, f_net)
     mask = (joints3d[:, : dz.shape[-1], 2] > 0).float()  # joints with a 3D label (NaN stored as 0)
-    return DEPTH_LOSSES[kind](z_root, dz, joints3d, ROOT, mask)
+    losses = DEPTH_LOSSES[kind](z_root, dz, joints3d, ROOT, mask)
+    if lift_joints is not None:  # the depth head refines the 2D it lifts (network.lifter_refine_2d)
+        losses["lift2d"] = lift_2d_loss(lift_joints, joints_gt, joints3d, f_net, mask)
+        losses["total"] = losses["total"] + losses["lift2d"]
+    return losses
 
 
 class CachedDepthStep(nn.Module):
@@ -42,9 +46,11 @@ class CachedDepthStep(nn.Module):
         x = root_feat
         if self.net.pdqm is not None:
             x = torch.cat([x, self.net.pdqm(batch["queried"][order].float(), batch["joints"][order], batch["root"][order])], -1)
-        log_depth, dz = self.net.depth_head(x, batch["joints"][order], batch["root"][order],
-                                            batch["joint_score"][order].float())
-        return _depth_loss(self.depth_loss, log_depth, dz, batch["f_net"][order], batch["joints3d"][order])
+        log_depth, dz, lift = self.net.depth_head(x, batch["joints"][order], batch["root"][order],
+                                                  batch["joint_score"][order].float())
+        refine = self.net.depth_head.refine_2d
+        return _depth_loss(self.depth_loss, log_depth, dz, batch["f_net"][order], batch["joints3d"][order],
+                           lift if refine else None, batch["joints_gt"][order] if refine else None)
 
 
 class FullStep(nn.Module):
@@ -75,12 +81,14 @@ class FullStep(nn.Module):
             est = poses_at(t.center_cell, m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]), m["kpt_offset"])
             queried = self.net.query(m, est["joints"]) if self.net.pdqm is not None else None
             seen = seen_by_2d(est, t, m["center"], batch["joints_net"], self.min_iou)
-        log_depth, dz = self.net.depth(self.net.depth_trunk(m["features"]), queried, est["joints"], est["root"],
-                                   est["joint_score"])
+        log_depth, dz, lift = self.net.depth(self.net.depth_trunk(m["features"]), queried, est["joints"], est["root"],
+                                             est["joint_score"])
         sel = seen & batch["has3d"]
         if sel.any():
             f_net = batch["f_net"][:, None].expand(sel.shape)[sel]
-            d = _depth_loss(self.depth_loss, log_depth[sel], dz[sel], f_net, batch["joints3d"][sel])
+            refine = self.net.depth_head.refine_2d
+            d = _depth_loss(self.depth_loss, log_depth[sel], dz[sel], f_net, batch["joints3d"][sel],
+                            lift[sel] if refine else None, batch["joints_net"][sel][:, : lift.shape[2]] if refine else None)
             losses["depth"] = d["total"]
             losses["depth_root"], losses["depth_rel"] = d["root"], d["rel"]
         else:

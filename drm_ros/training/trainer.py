@@ -69,7 +69,11 @@ def build_network(cfg: TrainConfig) -> DRMNet:
     if cfg.init_lifter:
         if lifter is None:
             raise ValueError("init_lifter is set but the network has no lifter (network: {lifter: true})")
-        lifter.load_state_dict(torch.load(cfg.init_lifter, map_location="cpu", weights_only=True)["state_dict"])
+        saved = torch.load(cfg.init_lifter, map_location="cpu", weights_only=True)
+        if bool(saved["config"].get("refine_2d", False)) != lifter.refine_2d:
+            raise ValueError(f"init_lifter {cfg.init_lifter} has refine_2d={saved['config'].get('refine_2d', False)} but the "
+                             f"network has lifter_refine_2d={lifter.refine_2d}: they must match")
+        lifter.load_state_dict(saved["state_dict"])
     frozen = {"2d": [net.backbone, net.heads], "backbone": [net.backbone], "none": []}[cfg.freeze]
     if lifter is not None and cfg.freeze_lifter:
         frozen.append(lifter)
@@ -108,7 +112,7 @@ def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
             "features": cache["features"][ids].float(),
             "root": cache["root"][people], "joints": cache["joints"][people], "queried": cache["queried"][people],
             "joints3d": cache["joints3d"][people], "f_net": cache["f_net"][people],
-            "joint_score": cache["joint_score"][people],
+            "joint_score": cache["joint_score"][people], "joints_gt": cache["joints_gt"][people],
             "pad_index": pad_index, "pad_mask": pad_mask,
         }
 
