@@ -90,7 +90,7 @@ def main() -> int:
     print(f"ankle relative depth (dz) error, m: {robust(dz_err)}")
     base = RefineSettings()
     variants = [("DRM alone (off)", None), ("default", base), ("gate k=2", replace(base, gate_k=2.0)),
-                ("gate k=5", replace(base, gate_k=5.0)), ("no gate", replace(base, gate_k=1e9)),
+                ("gate k=3", replace(base, gate_k=3.0)), ("no gate", replace(base, gate_k=1e9)),
                 ("ankle 0.06 m", replace(base, ankle_height_m=0.06)), ("ankle 0.10 m", replace(base, ankle_height_m=0.10)),
                 ("plane only (no fusion)", replace(base, drm_sigma_frac=1e3)),
                 ("a plane 0.3 m too high", "wrong"),

@@ -152,7 +152,7 @@ PARAMS: tuple[Param, ...] = (
     Param("ground_ankle_height_m", 0.11, "Height above the floor of the detector's ankle point for a standing foot "
           "(m; the joint centre is ~0.08 m up, the detector marks it ~0.03 m higher).",
           range=(0.0, 0.3, 0.0)),
-    Param("ground_gate_k", 3.0, "The floor's depth is used only within this many combined sigmas of DRM's own.",
+    Param("ground_gate_k", 5.0, "The floor's depth is used only within this many combined sigmas of DRM's own.",
           range=(0.5, 20.0, 0.0)),
     Param("diagnostics_period_sec", 1.0, "Period of the /diagnostics status.", range=(0.1, 60.0, 0.0)),
     Param("error_throttle_sec", 5.0, "Each distinct input problem is logged when it first appears, then at most once "
