@@ -21,7 +21,8 @@ def main() -> None:
     lifter = torch.load(args.lifter, map_location="cpu", weights_only=True)
     lc = lifter["config"]
     net = DRMNet(NetworkConfig(pdqm=True, pdqm_dim=32, depth_hidden=256, lifter=True,
-                               lifter_width=lc["width"], lifter_blocks=lc["blocks"]))
+                               lifter_width=lc["width"], lifter_blocks=lc["blocks"],
+                               lifter_refine_2d=bool(lc.get("refine_2d", False))))
     net.load_state_dict(load_state(), strict=False)
     net.depth_head.lifter.load_state_dict(lifter["state_dict"])
     size = tuple(int(v) for v in args.input_size.split("x"))

@@ -53,6 +53,7 @@ from drm_ros.ros.ground_plane import NodeGround
 from drm_ros.ros.mailbox import LatestMailbox
 from drm_ros.ros.markers import poses_to_markers
 from drm_ros.ros.params import BY_NAME, NODE_NAME, PARAMS, parse_input_size
+from drm_ros.depth_filter import DepthFilter
 from drm_ros.tracking import Tracker
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
@@ -71,6 +72,7 @@ class DrmNode(LifecycleNode):
         self.stats = PipelineStats()
         self._estimator = None
         self._tracker: Tracker | None = None
+        self._depth_filter: DepthFilter | None = None
         self._ground: NodeGround | None = None
         self._camera = None  # latest valid Camera (diagnostics only: frames are paired by stamp)
         self._pairing: CameraInfoPairing | None = None
@@ -111,7 +113,13 @@ class DrmNode(LifecycleNode):
                     self._tracker.gate_m = float(self.cfg["tracking_gate_m"])
                     self._tracker.depth_gate_frac = float(self.cfg["tracking_depth_gate_frac"])
                     self._tracker.max_age = int(self.cfg["tracking_max_age"])
+                if param.name.startswith("depth_filter_") and self._tracker is not None:
+                    self._depth_filter = self._new_depth_filter()
         return SetParametersResult(successful=True)
+
+    def _new_depth_filter(self) -> DepthFilter | None:
+        alpha, beta = float(self.cfg["depth_filter_alpha"]), float(self.cfg["depth_filter_beta"])
+        return None if alpha >= 1.0 else DepthFilter(alpha, min(beta, alpha))
 
     def _input_size(self):
         return parse_input_size(self.cfg["input_size"])
@@ -136,6 +144,7 @@ class DrmNode(LifecycleNode):
             f"{self._estimator.input_size[0]}x{self._estimator.input_size[1]}, {self.cfg['device']})")
         self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
                                 self.cfg["tracking_depth_gate_frac"])
+        self._depth_filter = self._new_depth_filter()
         self._ground = NodeGround(self, self.cfg)
         self._pubs = {
             "skeletons": self.create_publisher(Skeleton3DArray, "skeletons", 10),
@@ -216,6 +225,7 @@ class DrmNode(LifecycleNode):
         self._pubs = {}
         self._estimator = None
         self._tracker = None
+        self._depth_filter = None
         if self._ground is not None and self._ground.tf is not None:
             self.destroy_subscription(self._ground.sub)
         self._ground = None
@@ -320,6 +330,8 @@ class DrmNode(LifecycleNode):
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
         poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
         poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change
+        if self._depth_filter is not None:
+            poses = self._depth_filter.update(poses, camera)  # per id: calmer depth along the rays
         self._publish(msg.header, rgb, poses)
         now = self.get_clock().now().nanoseconds
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
