@@ -41,12 +41,21 @@ class DepthFilter:
         self.alpha, self.beta, self.max_gap = float(alpha), float(beta), int(max_gap)
         self._states: dict[int, _State] = {}
         self._frame = 0
+        self._camera: Camera | None = None
 
     def reset(self) -> None:
         self._states.clear()
 
     def update(self, poses: PoseSet, camera: Camera) -> PoseSet:
         """Filter one frame's tracked poses (ids >= 0; untracked people pass unchanged)."""
+        if self._camera is not None and camera != self._camera:
+            # a new calibration rescales every depth the network reads (as Tracker.rebase): the
+            # filter follows at once instead of easing towards the new depths over many frames
+            size = (camera.width / self._camera.width) * (camera.height / self._camera.height)
+            step = 0.5 * np.log(camera.fx * camera.fy / (self._camera.fx * self._camera.fy) / size)
+            for state in self._states.values():
+                state.log_z += step
+        self._camera = camera
         self._frame += 1
         n = len(poses)
         delta = np.zeros(n)

@@ -57,3 +57,13 @@ def test_bad_gains_are_refused():
         DepthFilter(alpha=0.0)
     with pytest.raises(ValueError, match="beta"):
         DepthFilter(alpha=0.3, beta=0.5)
+
+
+def test_calibration_change_rescales_the_filtered_depth_at_once():
+    """fx 500 -> 1000 doubles every depth the network reads: the filter follows in the same frame."""
+    f = DepthFilter(alpha=0.4, beta=0.05)
+    for poses in noisy_frames([5.0] * 10, 0.0):
+        f.update(poses, CAMERA)
+    sharper = Camera(640, 480, 1000.0, 1000.0, 320.0, 240.0)
+    doubled = next(noisy_frames([10.0], 0.0))
+    assert f.update(doubled, sharper).roots[0, 2] == pytest.approx(10.0, rel=1e-6)
