@@ -7,6 +7,11 @@ The frozen MoveNet part (9.5 MB) lives once in model/movenet_multipose.pt; a mod
 sha256, so a new default model adds its trained part (~1 MB) to git, not another copy of MoveNet.
 A file whose base differs from the shipped MoveNet is refused with a clear message.
 
+Version 3 (written with `int8=True`): as version 2, plus "int8": {name: {"q": int8 (rows, cols),
+ "scale": float16 (rows, 1)}} for the big matrices (the pose lifter's: 2.2 of the 2.9 MB in fp16),
+ stored row-wise symmetric 8-bit and restored as q * scale on load. Weight-only 8-bit storage of MLP
+ matrices moves outputs far below the network's error (checked by `drm eval`, model/README.md).
+
 Version 1 (still read): every tensor in the file, no base.
 """
 from __future__ import annotations
@@ -19,7 +24,8 @@ import torch
 from drm_ros.network import DRMNet, NetworkConfig
 
 FORMAT = "drm_ros-model"
-VERSIONS = (1, 2)
+VERSIONS = (1, 2, 3)
+INT8_MIN_ELEMENTS = 16384  # matrices at least this big are stored 8-bit (int8=True)
 
 
 class ModelError(RuntimeError):
@@ -36,23 +42,36 @@ def _base_file() -> Path:
     return model_path(MOVENET_WEIGHTS)
 
 
+def quantize_rows(w: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Row-wise symmetric 8-bit: w ~ q * scale, |q| <= 127."""
+    scale = (w.float().abs().amax(dim=1, keepdim=True) / 127.0).clamp(min=1e-12).half()
+    return {"q": torch.round(w.float() / scale.float()).clamp(-127, 127).to(torch.int8), "scale": scale}
+
+
 def save_model(path: str | Path, net: DRMNet, input_size: tuple[int, int], meta: dict | None = None,
-               half: bool = False, base: str | Path | None = None) -> Path:
+               half: bool = False, base: str | Path | None = None, int8: bool = False) -> Path:
     """Write `net`; tensors equal to the base's (the MoveNet weights file) are left out.
-    half: float16 trained tensors (the base's are float16-exact already)."""
+    half: float16 trained tensors (the base's are float16-exact already); int8: also the big
+    matrices 8-bit (version 3)."""
     from drm_ros.movenet_weights import load_state
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     base = Path(base) if base is not None else _base_file()
     base_state = load_state(base)
-    state = {}
+    state, small = {}, {}
     for k, v in net.state_dict().items():
         if k in base_state and base_state[k].shape == v.shape and torch.equal(base_state[k], v.float()):
             continue
+        if int8 and v.is_floating_point() and v.ndim == 2 and v.numel() >= INT8_MIN_ELEMENTS:
+            small[k] = quantize_rows(v)
+            continue
         state[k] = v.half() if half and v.is_floating_point() else v
-    torch.save({"format": FORMAT, "version": 2, "network": net.config.to_dict(), "input_size": list(input_size),
-                "base": {"file": base.name, "sha256": sha256(base)}, "state_dict": state, "meta": meta or {}}, path)
+    data = {"format": FORMAT, "version": 3 if small else 2, "network": net.config.to_dict(), "input_size": list(input_size),
+            "base": {"file": base.name, "sha256": sha256(base)}, "state_dict": state, "meta": meta or {}}
+    if small:
+        data["int8"] = small
+    torch.save(data, path)
     return path
 
 
@@ -77,6 +96,8 @@ def load_model(path: str | Path) -> tuple[DRMNet, dict]:
     except (ValueError, TypeError) as exc:
         raise ModelError(f"{path}: network config not understood: {exc}") from None
     state = {k: v.float() for k, v in data["state_dict"].items()}
+    for k, v in data.get("int8", {}).items():
+        state[k] = v["q"].float() * v["scale"].float()
     if data["version"] >= 2:
         want = data["base"]["sha256"]
         base = _base_file()
@@ -88,5 +109,5 @@ def load_model(path: str | Path) -> tuple[DRMNet, dict]:
         net.load_state_dict(state)
     except RuntimeError as exc:
         raise ModelError(f"{path}: weights do not fit the network config: {exc}") from None
-    info = {k: v for k, v in data.items() if k != "state_dict"}
+    info = {k: v for k, v in data.items() if k not in ("state_dict", "int8")}
     return net.eval(), info

@@ -103,6 +103,21 @@ def test_model_file_stores_only_the_trained_part(tmp_path):
         load_model(tmp_path / "future.pt")
 
 
+def test_8bit_storage_restores_the_weights_closely(tmp_path):
+    """Version 3: the big matrices row-wise 8-bit: each weight within half a step of its row's
+    scale, the file much smaller, everything else as in version 2."""
+    net, info = load_model(model_path(DEFAULT_MODEL))
+    v2 = save_model(tmp_path / "v2.pt", net, info["input_size"], half=True)
+    v3 = save_model(tmp_path / "v3.pt", net, info["input_size"], half=True, int8=True)
+    assert torch.load(v3, weights_only=True)["version"] == 3 and torch.load(v3, weights_only=True)["int8"]
+    assert v3.stat().st_size < 0.7 * v2.stat().st_size
+    net2, _ = load_model(v2)
+    net3, _ = load_model(v3)
+    for (k, a), b in zip(net2.state_dict().items(), net3.state_dict().values()):
+        step = a.abs().amax(dim=1, keepdim=True) / 127 if a.ndim == 2 else torch.tensor(0.0)
+        assert ((a - b).abs() <= 0.51 * step + 1e-3 * a.abs() + 1e-6).all(), k
+
+
 def test_version_1_files_still_load(tmp_path):
     net = DRMNet(NetworkConfig(depth_channels=8, depth_hidden=16))
     net.load_state_dict(load_state(), strict=False)
