@@ -35,6 +35,7 @@ class TrainConfig:
     # kept fixed by default so the renders' 11 motions cannot narrow what it learned from all poses
     init_lifter: str = ""
     freeze_lifter: bool = True
+    lr_lifter_scale: float = 0.1  # its learning rate relative to `lr` when freeze_lifter is false
     # What stays as initialised: "2d" = backbone and 2D heads (EXPERIMENTS.md: protects real-image
     # accuracy; depth trains on a feature cache), "backbone" = the backbone only (2D heads train
     # too, still on cached backbone features), "none" = nothing (every step runs the backbone).

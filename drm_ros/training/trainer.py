@@ -83,11 +83,14 @@ def build_network(cfg: TrainConfig) -> DRMNet:
 
 
 def _param_groups(net: DRMNet, cfg: TrainConfig) -> list[dict]:
-    """The pretrained 2D side learns `lr_2d_scale` times slower than the new depth branch."""
+    """The pretrained 2D side learns `lr_2d_scale` times slower than the new depth branch, a
+    pretrained lifter that is not frozen `lr_lifter_scale` times slower."""
     pretrained = {id(p) for p in list(net.backbone.parameters()) + list(net.heads.parameters())}
+    lifter = {id(p) for p in net.depth_head.lifter.parameters()} if net.depth_head.lifter is not None else set()
     params = [p for p in net.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if id(p) not in pretrained], "lr": cfg.lr},
-              {"params": [p for p in params if id(p) in pretrained], "lr": cfg.lr * cfg.lr_2d_scale}]
+    groups = [{"params": [p for p in params if id(p) not in pretrained | lifter], "lr": cfg.lr},
+              {"params": [p for p in params if id(p) in pretrained], "lr": cfg.lr * cfg.lr_2d_scale},
+              {"params": [p for p in params if id(p) in lifter], "lr": cfg.lr * cfg.lr_lifter_scale}]
     return [g for g in groups if g["params"]]
 
 
