@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, KeyValue
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -352,6 +352,12 @@ class DrmNode(LifecycleNode):
             camera = self._camera
             hw = f"camera {camera.width}x{camera.height}" if camera else "camera (no calibration)"
             report = self.stats.report(self.get_fully_qualified_name(), hw, self.get_clock().now().to_msg())
+            pairing = self._pairing
+            if pairing is not None:  # queue depths: a node that runs for days must keep them bounded
+                waiting, held = pairing.depths()
+                report.status[0].values += [KeyValue(key="images waiting for camera_info", value=str(waiting)),
+                                            KeyValue(key="camera_infos held", value=str(held)),
+                                            KeyValue(key="mailbox", value=str(self._mailbox.depth))]
             if self._ground is not None:
                 report.status.append(self._ground.status(self.get_fully_qualified_name(), hw))
             pub.publish(report)
