@@ -84,6 +84,7 @@ class DrmNode(LifecycleNode):
         self._diag_timer = None
         self._error_throttle = ErrorThrottle(self.cfg["error_throttle_sec"])
         self._pending_input_size = False
+        self._last_stamp_ns: int | None = None  # of the last frame tracked: a jump back resets the tracks
         self._image_topic = ""
         if not self.cfg["lifecycle"]:
             if self.trigger_configure() == SUCCESS:
@@ -136,6 +137,7 @@ class DrmNode(LifecycleNode):
             f"{self._estimator.input_size[0]}x{self._estimator.input_size[1]}, {self.cfg['device']})")
         self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
                                 self.cfg["tracking_depth_gate_frac"])
+        self._last_stamp_ns = None
         self._ground = NodeGround(self, self.cfg)
         self._pubs = {
             "skeletons": self.create_publisher(Skeleton3DArray, "skeletons", 10),
@@ -319,11 +321,23 @@ class DrmNode(LifecycleNode):
                                 self.cfg["max_zooms"])
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
         poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
+        self._reset_tracks_if_time_went_back(_stamp_ns(msg))
         poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change
         self._publish(msg.header, rgb, poses)
         now = self.get_clock().now().nanoseconds
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         self.stats.frame_published((now - stamp) * 1e-9, time.monotonic() - t0)
+
+    def _reset_tracks_if_time_went_back(self, stamp_ns: int) -> None:
+        """Frames reach the tracker newest-first (one-slot mailbox), so an older stamp means time
+        went back: a looped bag under use_sim_time, a replay restarted, a camera clock reset. The
+        tracks' positions and velocities belong to the old timeline; start afresh (ids keep
+        counting up, never reused)."""
+        last, self._last_stamp_ns = self._last_stamp_ns, stamp_ns
+        if last is not None and stamp_ns < last:
+            self._tracker.reset()
+            self.get_logger().info(f"image stamps went back by {(last - stamp_ns) * 1e-9:.3f} s (looped bag or clock "
+                                   f"reset): tracks reset")
 
     def _publish(self, header, rgb: np.ndarray, poses: PoseSet) -> None:
         pubs = self._pubs
