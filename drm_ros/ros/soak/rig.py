@@ -219,6 +219,9 @@ class Driver:
             self.pub_info.publish(info)
         (self.pub_compressed if image.__class__.__name__ == "CompressedImage" else self.pub_image).publish(image)
 
+    def publish_info(self, info) -> None:
+        self.pub_info.publish(info)
+
     def serve(self, image, info, stamp_ns: int, timeout: float = 20.0, clock_ns: int | None = None, retries: int = 0):
         """Lockstep: stamp both messages, publish, wait for the node's skeletons of that stamp.
         `retries`: publish again after each timeout (start-up only: a frame sent before the
