@@ -48,19 +48,22 @@ def raw_kinds(rgb: np.ndarray, rng: np.random.Generator) -> dict:
         "random bytes, random length": (lambda: (_image(rgb, data=rng.bytes(int(rng.integers(0, 2 * n)))), None),
                                         r"image data (is truncated|has \d+ bytes, more than)"),
         "step smaller than a row": (lambda: (_image(rgb, step=w * 3 - 1), None), r"image step \d+ is smaller"),
-        "step larger than the data": (lambda: (_image(rgb, step=w * 3 + 64), None), r"image data is truncated"),
-        "height x step > len(data)": (lambda: (_image(rgb, height=h + 1), None), r"image data is truncated"),
+        "step larger than the data": (lambda: (_image(rgb, step=w * 3 + 64), None),
+                                      rf"truncated: {n} bytes for {w}x{h} rgb8 with step {w * 3 + 64} "),
+        "height x step > len(data)": (lambda: (_image(rgb, height=h + 1), None),
+                                      rf"truncated: {n} bytes for {w}x{h + 1} rgb8"),
         "height x step < len(data)": (lambda: (_image(rgb, height=h - 1), None), r"more than step\*height"),
-        "data one byte short": (lambda: (_image(rgb, data=image_msg(rgb).data[:-1]), None), r"image data is truncated"),
+        "data one byte short": (lambda: (_image(rgb, data=image_msg(rgb).data[:-1]), None),
+                                rf"truncated: {n - 1} bytes for {w}x{h} rgb8"),
         "zero width": (lambda: (_image(rgb, width=0, step=0), None), r"empty size 0x"),
         "zero height": (lambda: (_image(rgb, height=0), None), r"empty size \d+x0"),
         "huge size": (lambda: (_image(rgb, width=100_000, height=100_000, step=300_000), None),
                       r"more than max_image_pixels"),
         "unknown encoding": (lambda: (_image(rgb, encoding="rgb9"), None), r"unsupported image encoding 'rgb9'"),
         "NaN in K": (lambda: (image_msg(rgb), _info(k=[float("nan")] + list(info_msg().k[1:]))),
-                     r"intrinsics are not finite"),
+                     r"intrinsics are not finite: fx=nan"),
         "inf in K": (lambda: (image_msg(rgb), _info(k=list(info_msg().k[:4]) + [float("inf")] + list(info_msg().k[5:]))),
-                     r"intrinsics are not finite"),
+                     r"intrinsics are not finite: fx=\S+ fy=inf"),
         "NaN/inf in D": (lambda: (image_msg(rgb), _info(d=[0.0, float("inf"), float("nan"), 0.0, 0.0])),
                          r"distortion coefficients are not finite"),
         "all-zero K": (lambda: (image_msg(rgb), _info(k=[0.0] * 9)), r"K is all zeros"),
@@ -153,7 +156,7 @@ def run(driver: Driver, bad: int = 1_000, threads: int = 2, seed: int = 14, log=
              _run_node(driver, comp, n_comp, [jpeg_msg(f) for f in frames], threads, True, 5_000_000 * NS, rng, log,
                        "compressed")]
     per_kind = {**parts[0]["per_kind"], **parts[1]["per_kind"]}
-    log(f"  {'kind':<38} | {'sent':>4} | {'refused':>7} | {'answered':>8} | log lines")
+    log(f"  {'kind':<38} | {'sent':>4} | {'refused':>7} | {'answered':>8} | log lines naming it")
     for kind, v in per_kind.items():
         log(f"  {kind:<38} | {v['sent']:4d} | {v['refused']:7d} | {v['answered']:8d} | {v['log_lines']}")
     result = {
