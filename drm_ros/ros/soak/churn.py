@@ -47,8 +47,11 @@ def run(driver: Driver, cycles: int = 100, threads: int = 2, flow_timeout: float
         log(f"{'cycle':>5} | {'rss MB':>7} | {'threads':>7} | {'fds':>4} | {'state':>12} | flow s | cycle s")
         for i in range(cycles):
             t0 = time.monotonic()
-            steps = [(Transition.TRANSITION_CONFIGURE, "configure"), (Transition.TRANSITION_ACTIVATE, "activate")]
-            ok = all(driver.transition(t) or failures.append(f"cycle {i + 1}: {name} failed") for t, name in steps)
+            ok = True
+            for t, name in [(Transition.TRANSITION_CONFIGURE, "configure"), (Transition.TRANSITION_ACTIVATE, "activate")]:
+                if ok and not driver.transition(t):
+                    failures.append(f"cycle {i + 1}: {name} failed")
+                    ok = False
             flowed = None
             if ok:
                 after = time.time_ns()  # any frame stamped after activate
@@ -61,7 +64,8 @@ def run(driver: Driver, cycles: int = 100, threads: int = 2, flow_timeout: float
                     time.sleep(0.02)
                 if flowed is None:
                     failures.append(f"cycle {i + 1}: no skeletons within {flow_timeout:.0f} s of activate")
-            for t, name in [(Transition.TRANSITION_DEACTIVATE, "deactivate"), (Transition.TRANSITION_CLEANUP, "cleanup")]:
+            for t, name in [(Transition.TRANSITION_DEACTIVATE, "deactivate"), (Transition.TRANSITION_CLEANUP,
+                                                                                "cleanup")]:
                 if ok and not driver.transition(t):
                     failures.append(f"cycle {i + 1}: {name} failed")
             state = driver.state()

@@ -55,7 +55,8 @@ def publisher_death(driver: Driver, node: NodeProcess, log=print, timeout: float
     cam.wait()
     ok = bool(t_first is not None and t_second is not None and alive_between and node.alive())
     log(f"  publisher death: first camera process answered {answered_first} frames, SIGKILLed; node alive "
-        f"{alive_between}; a new camera process got >= 10 answers after {t_second if t_second is None else round(t_second, 1)} s "
+        f"{alive_between}; a new camera process got >= 10 answers after "
+        f"{'never' if t_second is None else f'{t_second:.1f} s'} "
         f"({answered_second} answered before it was stopped): {'survived' if ok else 'FAILED'}")
     return {"survived": ok, "answered_first_camera": answered_first, "answered_second_camera": answered_second,
             "second_camera_10_answers_s": t_second}

@@ -44,6 +44,7 @@ def raw_kinds(rgb: np.ndarray, rng: np.random.Generator) -> dict:
     """kind -> (make() -> (image, camera_info or None for a good one), regex the node's log must show)."""
     n = rgb.nbytes
     w, h = rgb.shape[1], rgb.shape[0]
+    k = list(info_msg().k)
     return {
         "random bytes, random length": (lambda: (_image(rgb, data=rng.bytes(int(rng.integers(0, 2 * n)))), None),
                                         r"image data (is truncated|has \d+ bytes, more than)"),
@@ -60,9 +61,9 @@ def raw_kinds(rgb: np.ndarray, rng: np.random.Generator) -> dict:
         "huge size": (lambda: (_image(rgb, width=100_000, height=100_000, step=300_000), None),
                       r"more than max_image_pixels"),
         "unknown encoding": (lambda: (_image(rgb, encoding="rgb9"), None), r"unsupported image encoding 'rgb9'"),
-        "NaN in K": (lambda: (image_msg(rgb), _info(k=[float("nan")] + list(info_msg().k[1:]))),
+        "NaN in K": (lambda: (image_msg(rgb), _info(k=[float("nan")] + k[1:])),
                      r"intrinsics are not finite: fx=nan"),
-        "inf in K": (lambda: (image_msg(rgb), _info(k=list(info_msg().k[:4]) + [float("inf")] + list(info_msg().k[5:]))),
+        "inf in K": (lambda: (image_msg(rgb), _info(k=k[:4] + [float("inf")] + k[5:])),
                      r"intrinsics are not finite: fx=\S+ fy=inf"),
         "NaN/inf in D": (lambda: (image_msg(rgb), _info(d=[0.0, float("inf"), float("nan"), 0.0, 0.0])),
                          r"distortion coefficients are not finite"),
