@@ -25,6 +25,8 @@ def configure(parser):
     parser.add_argument("--frames", type=int, default=10_000, help="soak: frames streamed at 30 Hz")
     parser.add_argument("--garbage", type=int, default=1_000, help="soak: malformed messages (garbage phase)")
     parser.add_argument("--json", default=None, help="soak: write the results to this JSON file")
+    parser.add_argument("--transport", choices=("shm", "udp"), default="shm",
+                        help="soak: shm = config/fastdds_shm.xml in every process (default); udp = Fast DDS defaults")
     parser.add_argument("--changes", type=int, default=50, help="memory: run-time input size changes")
     parser.add_argument("--video", default=None, help="recall: video file (default: OpenCV's vtest.avi)")
     parser.add_argument("--every", type=int, default=8, help="recall: use every N-th frame (default 8)")
@@ -49,7 +51,7 @@ def run(args) -> int:
     if args.kind == "soak":
         phases = [p.strip() for p in args.phases.split(",") if p.strip()]
         return module.run(phases, frames=args.frames, cycles=args.cycles, garbage=args.garbage, threads=args.threads,
-                          json_out=args.json)
+                          json_out=args.json, transport=args.transport)
     if args.kind == "recall":
         kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part)
     module.run(**kwargs)

@@ -42,7 +42,7 @@ def summary(results: dict) -> dict:
 
 
 def run(phases=PHASES, frames: int = 10_000, cycles: int = 100, garbage: int = 1_000, threads: int = 2,
-        json_out: str | None = None) -> int:
+        json_out: str | None = None, transport: str = "shm") -> int:
     from drm_ros.ros.soak.rig import Driver
 
     # A load test stays on this machine whatever the caller's shell says (inherited by drm_node).
@@ -52,7 +52,11 @@ def run(phases=PHASES, frames: int = 10_000, cycles: int = 100, garbage: int = 1
     # pairing wait (1 of 40 frames refused, median round trip 344 ms vs 88 ms with shared memory).
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))
-    os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(config_path("fastdds_shm.xml")))
+    if transport == "shm":
+        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(config_path("fastdds_shm.xml")))
+    else:  # Fast DDS's default transports (UDP on loopback + its own shared memory), for comparison
+        os.environ.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
+    print(f"transport: {transport} ({os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE') or 'Fast DDS defaults'})")
     sizes = {"soak": {"frames": frames}, "churn": {"cycles": cycles}, "garbage": {"bad": garbage}, "faults": {},
              "model": {}}
     driver = Driver()
@@ -71,7 +75,7 @@ def run(phases=PHASES, frames: int = 10_000, cycles: int = 100, garbage: int = 1
             results[phase]["phase_wall_s"] = round(time.monotonic() - t, 1)
     finally:
         driver.close()
-    report = {**summary(results), "wall_s": round(time.monotonic() - t0, 1), "phases": results}
+    report = {**summary(results), "transport": transport, "wall_s": round(time.monotonic() - t0, 1), "phases": results}
     print("\n=== summary ===")
     print(json.dumps({k: v for k, v in report.items() if k != "phases"}, indent=1))
     if json_out:
