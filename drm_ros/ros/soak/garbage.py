@@ -11,9 +11,11 @@ import re
 import struct
 import time
 import zlib
+from collections import Counter
 
 import numpy as np
 
+from drm_ros.error_throttle import family_of
 from drm_ros.ros.soak.rig import Driver, NodeProcess, image_msg, info_msg, jpeg_msg, real_frames
 
 NS = 1_000_000_000
@@ -138,6 +140,13 @@ def _run_node(driver: Driver, kinds: dict, bad: int, good_msgs: list, threads: i
         crash = node.stop()
     out = node.output
     error_lines = sum(1 for line in out.splitlines() if "[ERROR]" in line)
+    # what the node said, by wording (numbers masked): shows refusals that were not the bad
+    # message's own problem, e.g. a good frame's camera_info arriving late
+    said = Counter(family_of(line.split("]: ", 1)[-1])[:150] for line in out.splitlines()
+                   if "[ERROR]" in line or "[WARN]" in line)
+    log(f"  {label}: the node's error/warning lines by wording (numbers masked, first 150 characters):")
+    for text, count in said.most_common():
+        log(f"    {count:4d} x {text}")
     for kind in names:
         per_kind[kind]["log_lines"] = len(re.findall(kinds[kind][1], out))
     return {"per_kind": per_kind, "bad_messages_sent": bad, "good_frames_sent": good_sent,
