@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from drm_ros.ros.soak.rig import Driver, NodeProcess, Streamer, real_frames
+from drm_ros.ros.soak.rig import NODE, Driver, NodeProcess, Streamer, real_frames
 
 WARMUP_CYCLES = 5  # allocator arenas, the first trace per shape (kept for the process), DDS buffers
 
@@ -41,7 +41,7 @@ def run(driver: Driver, cycles: int = 100, threads: int = 2, flow_timeout: float
                 if time.monotonic() > deadline or not node.alive():
                     raise
         log(f"churn: {cycles} x configure / activate / skeletons flow / deactivate / cleanup via "
-            f"{'/soak/drm_node/change_state'} while 640x480 frames stream at 30 Hz; node pid {node.pid} "
+            f"{NODE}/change_state while 640x480 frames stream at 30 Hz; node pid {node.pid} "
             f"(state '{state}': {base['threads']} threads, {base['fds']} fds, {base['rss_mb']:.1f} MB)")
         streamer = Streamer(driver, real_frames()).start()
         log(f"{'cycle':>5} | {'rss MB':>7} | {'threads':>7} | {'fds':>4} | {'state':>12} | flow s | cycle s")

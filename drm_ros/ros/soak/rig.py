@@ -65,7 +65,6 @@ class NodeProcess:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.stopping = False
         self.exit_code: int | None = None
 
     def _read(self):
@@ -106,7 +105,6 @@ class NodeProcess:
     def stop(self, timeout: float = 30.0) -> dict:
         """SIGINT, wait (kill if it hangs); -> crash accounting for the JSON."""
         crashed_before = not self.alive()
-        self.stopping = True
         if self.alive():
             self.proc.send_signal(signal.SIGINT)
             try:
