@@ -84,6 +84,12 @@ class CameraInfoPairing:
         with self._lock:
             return self._release(now)
 
+    def depths(self) -> tuple[int, int]:
+        """(images waiting for their camera_info, camera_infos held): both bounded by the
+        constructor's keep_images / keep_infos, reported on /diagnostics."""
+        with self._lock:
+            return len(self._pending), len(self._infos)
+
     @property
     def latest_camera(self) -> Camera | None:
         with self._lock:

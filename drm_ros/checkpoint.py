@@ -82,10 +82,16 @@ def load_model(path: str | Path) -> tuple[DRMNet, dict]:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head != b"PK\x03\x04" and head[:1] != b"\x80":  # torch.save writes a zip; old torch a pickle
+        raise ModelError(f"{path} is not a drm_ros model file (not a PyTorch file: it begins with {head!r})")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated or not a torch file: one clear message
-        raise ModelError(f"cannot read model file {path}: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # truncated or corrupt: one clear line (torch's own text runs to a
+        # paragraph, and for a foreign pickle suggests weights_only=False: never do that here)
+        first = str(exc).strip().split("\n")[0].split(". ")[0][:200]
+        raise ModelError(f"cannot read model file {path} (truncated or corrupt?): {type(exc).__name__}: {first}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path} is not a drm_ros model file")
     if data.get("version") not in VERSIONS:

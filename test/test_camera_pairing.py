@@ -97,3 +97,15 @@ def test_only_the_newest_waiting_image_is_served_older_ones_are_dropped():
     ready, dropped = pair.add_info(3, B, 0.1)  # img3 released; img2 (older) is now stale
     assert [(p.item, p.camera) for p in ready] == [("img3", B)] and dropped == 1
     assert pair.expire(5.0) == ([], 0)  # nothing left waiting
+
+
+def test_queue_depths_stay_within_their_caps():
+    """What /diagnostics reports as the node's queue depths: never above keep_images/keep_infos,
+    however long images go without their camera_info (a node that runs for days)."""
+    pair = CameraInfoPairing(wait_s=10.0, keep_infos=3, keep_images=2)
+    for stamp in range(100):
+        pair.add_info(stamp, A, 0.0)  # infos that match no image
+        pair.add_image(10_000 + stamp, "img", 0.0)  # newer images whose infos never come: they wait
+        waiting, held = pair.depths()
+        assert waiting <= 2 and held <= 3
+    assert pair.depths() == (2, 3)

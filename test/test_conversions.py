@@ -74,6 +74,10 @@ def test_bad_raw_images_raise_one_clear_error():
     truncated.data = bytes(good.data)[:-5]
     with pytest.raises(ImageError, match="truncated"):
         image_to_rgb(truncated)
+    too_long = image_msg(RGB, "rgb8", 10)  # e.g. height one row short of the data
+    too_long.height -= 1
+    with pytest.raises(ImageError, match="more than step\\*height"):
+        image_to_rgb(too_long)
     unknown = image_msg(RGB, "bayer_rggb8", 10)
     with pytest.raises(ImageError, match="unsupported image encoding 'bayer_rggb8'"):
         image_to_rgb(unknown)

@@ -106,3 +106,20 @@ def test_cleanup_forgets_the_calibration_and_transitions_are_logged(ros, capfd):
             assert log.count(line) == 2, (line, log)  # one line per transition, two cycles
     finally:
         rig.close()
+
+
+def test_stamps_going_back_reset_the_tracks(ros, capfd):
+    """A looped bag (use_sim_time) restarts its stamps: the tracks of the old timeline are
+    dropped, so the same people standing in the same place get new ids (issue 14)."""
+    rig = Rig(ros, "cam_loop")
+    try:
+        first, second = (_served(rig) for _ in range(2))
+        ids = {s.id for s in first.skeletons}
+        assert len(ids) >= 3 and {s.id for s in second.skeletons} == ids  # same image: ids kept
+        rig.sec -= 10  # the bag loops: stamps go back
+        after = _served(rig)
+        assert not ({s.id for s in after.skeletons} & ids), "the old timeline's tracks were kept"
+        wait_until(lambda: "image stamps went back by 9.000 s" in rig.read_log(capfd), 5, "the reset line")
+        assert {s.id for s in _served(rig).skeletons} == {s.id for s in after.skeletons}  # tracking goes on
+    finally:
+        rig.close()

@@ -59,6 +59,10 @@ def test_corrupt_model_file_gives_one_clear_error(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really a model")
     with pytest.raises(ModelError, match="cannot read model file"):
         load_model(bad)
+    photo = tmp_path / "photo.pt"  # a wrong file picked: named in one line, no torch paragraph
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    with pytest.raises(ModelError, match=r"photo.pt is not a drm_ros model file \(not a PyTorch file"):
+        load_model(photo)
 
 
 def test_frozen_backbone_trains_the_2d_heads_from_the_cache(tmp_path, tiny_dataset):

@@ -1,4 +1,4 @@
-"""`drm bench {model,scaling,bound,node}`: benchmark scripts printing medians, spreads and ratios."""
+"""`drm bench {model,scaling,bound,node,memory,soak,recall}`: benchmark scripts printing medians, spreads and ratios."""
 from __future__ import annotations
 
 import importlib
@@ -9,6 +9,7 @@ KINDS = {
     "bound": "FLOPs vs this CPU's measured peak, profiler cost centres, cheap wins",
     "node": "the running node over real DDS: sustained rate, latency p50/p95, drops",
     "memory": "the node's RSS over repeated lifecycle cycles and run-time input size changes",
+    "soak": "the node under 10,000 frames, lifecycle churn, faults, garbage and broken model files",
     "recall": "people found on vtest.avi by each pass plan and exposure mode (also darkened), and their cost",
 }
 
@@ -18,7 +19,14 @@ def configure(parser):
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per measurement")
     parser.add_argument("--duration", type=float, default=30.0, help="node: seconds per configuration")
-    parser.add_argument("--cycles", type=int, default=100, help="memory: lifecycle configure/cleanup cycles")
+    parser.add_argument("--cycles", type=int, default=100, help="memory, soak: lifecycle configure/cleanup cycles")
+    parser.add_argument("--phases", default="soak,churn,faults,garbage,model",
+                        help="soak: comma-separated phases to run (soak, churn, faults, garbage, model)")
+    parser.add_argument("--frames", type=int, default=10_000, help="soak: frames streamed at 30 Hz")
+    parser.add_argument("--garbage", type=int, default=1_000, help="soak: malformed messages (garbage phase)")
+    parser.add_argument("--json", default=None, help="soak: write the results to this JSON file")
+    parser.add_argument("--transport", choices=("shm", "udp"), default="shm",
+                        help="soak: shm = config/fastdds_shm.xml in every process (default); udp = Fast DDS defaults")
     parser.add_argument("--changes", type=int, default=50, help="memory: run-time input size changes")
     parser.add_argument("--video", default=None, help="recall: video file (default: OpenCV's vtest.avi)")
     parser.add_argument("--every", type=int, default=8, help="recall: use every N-th frame (default 8)")
@@ -30,7 +38,7 @@ def configure(parser):
 # the node and memory benchmarks start rclpy, so they live in the ROS edge
 MODULES = {"model": "drm_ros.bench.model", "scaling": "drm_ros.bench.scaling", "bound": "drm_ros.bench.bound",
            "node": "drm_ros.ros.bench_node", "memory": "drm_ros.ros.bench_memory",
-           "recall": "drm_ros.bench.recall"}
+           "soak": "drm_ros.ros.bench_soak", "recall": "drm_ros.bench.recall"}
 
 
 def run(args) -> int:
@@ -40,6 +48,10 @@ def run(args) -> int:
         kwargs = {"threads": args.threads, "duration": args.duration}
     if args.kind == "memory":
         kwargs = {"threads": args.threads, "cycles": args.cycles, "changes": args.changes}
+    if args.kind == "soak":
+        phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+        return module.run(phases, frames=args.frames, cycles=args.cycles, garbage=args.garbage, threads=args.threads,
+                          json_out=args.json, transport=args.transport)
     if args.kind == "recall":
         kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part)
     module.run(**kwargs)

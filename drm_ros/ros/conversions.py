@@ -88,6 +88,9 @@ def image_to_rgb(msg, max_pixels: int = 1 << 62) -> np.ndarray:
     if data.size < step * (height - 1) + width * bpp:
         raise ImageError(f"image data is truncated: {data.size} bytes for {width}x{height} {encoding} "
                          f"with step {step} (needs {step * height})")
+    if data.size > step * height:  # sensor_msgs/Image: len(data) == step * height
+        raise ImageError(f"image data has {data.size} bytes, more than step*height = {step}*{height} = "
+                         f"{step * height}: the step or the height is wrong")
     # Row view without copying, then drop the padding at the end of each row.
     rows = np.lib.stride_tricks.as_strided(data, shape=(height, width * bpp), strides=(step, 1))
     return np.ascontiguousarray(convert(np.ascontiguousarray(rows), width, bool(msg.is_bigendian)))

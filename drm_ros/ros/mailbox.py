@@ -34,6 +34,12 @@ class LatestMailbox:
             item, self._item, self._full = self._item, None, False
             return item
 
+    @property
+    def depth(self) -> int:
+        """Items waiting: 0 or 1, by construction."""
+        with self._cond:
+            return int(self._full)
+
     def close(self) -> None:
         with self._cond:
             self._closed = True

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, KeyValue
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -86,6 +86,7 @@ class DrmNode(LifecycleNode):
         self._diag_timer = None
         self._error_throttle = ErrorThrottle(self.cfg["error_throttle_sec"])
         self._pending_input_size = False
+        self._last_stamp_ns: int | None = None  # of the last frame tracked: a jump back resets the tracks
         self._image_topic = ""
         if not self.cfg["lifecycle"]:
             if self.trigger_configure() == SUCCESS:
@@ -145,6 +146,7 @@ class DrmNode(LifecycleNode):
         self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
                                 self.cfg["tracking_depth_gate_frac"])
         self._depth_filter = self._new_depth_filter()
+        self._last_stamp_ns = None
         self._ground = NodeGround(self, self.cfg)
         self._pubs = {
             "skeletons": self.create_publisher(Skeleton3DArray, "skeletons", 10),
@@ -329,6 +331,7 @@ class DrmNode(LifecycleNode):
                                 self.cfg["max_zooms"])
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
         poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
+        self._reset_tracks_if_time_went_back(_stamp_ns(msg))
         poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change
         if self._depth_filter is not None:
             poses = self._depth_filter.update(poses, camera)  # per id: calmer depth along the rays
@@ -336,6 +339,19 @@ class DrmNode(LifecycleNode):
         now = self.get_clock().now().nanoseconds
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         self.stats.frame_published((now - stamp) * 1e-9, time.monotonic() - t0)
+
+    def _reset_tracks_if_time_went_back(self, stamp_ns: int) -> None:
+        """Frames reach the tracker newest-first (one-slot mailbox), so an older stamp means time
+        went back: a looped bag under use_sim_time, a replay restarted, a camera clock reset. The
+        tracks' positions and velocities belong to the old timeline; start afresh (ids keep
+        counting up, never reused)."""
+        last, self._last_stamp_ns = self._last_stamp_ns, stamp_ns
+        if last is not None and stamp_ns < last:
+            self._tracker.reset()
+            if self._depth_filter is not None:
+                self._depth_filter.reset()
+            self.get_logger().info(f"image stamps went back by {(last - stamp_ns) * 1e-9:.3f} s (looped bag or clock "
+                                   f"reset): tracks reset")
 
     def _publish(self, header, rgb: np.ndarray, poses: PoseSet) -> None:
         pubs = self._pubs
@@ -364,6 +380,12 @@ class DrmNode(LifecycleNode):
             camera = self._camera
             hw = f"camera {camera.width}x{camera.height}" if camera else "camera (no calibration)"
             report = self.stats.report(self.get_fully_qualified_name(), hw, self.get_clock().now().to_msg())
+            pairing = self._pairing
+            if pairing is not None:  # queue depths: a node that runs for days must keep them bounded
+                waiting, held = pairing.depths()
+                report.status[0].values += [KeyValue(key="images waiting for camera_info", value=str(waiting)),
+                                            KeyValue(key="camera_infos held", value=str(held)),
+                                            KeyValue(key="mailbox", value=str(self._mailbox.depth))]
             if self._ground is not None:
                 report.status.append(self._ground.status(self.get_fully_qualified_name(), hw))
             pub.publish(report)
