@@ -29,15 +29,28 @@ def check_input_size(size) -> tuple[int, int]:
 
 
 class PoseEstimator:
-    """`compiled=True` (default) runs a frozen TorchScript trace of the network in channels_last
+    """`backend` (drm_ros/backends/): who runs the dense part of the network. `torch` (the
+    default here): `compiled=True` runs a frozen TorchScript trace of the network in channels_last
     memory layout for the current (input size, max persons), built on first use: measured 35 ms
     against 48 ms eager at 384x288 on this CPU (logs/bench_bound.log). The graph is traced once per
     shape for the whole process and each estimator holds only its current copy, which is freed
     with it or when the shape changes (drm_ros/compiled.py: rebuilding estimators used to keep
-    ~40 MB each for good)."""
+    ~40 MB each for good). `openvino`, `onnxruntime`, `openvino-bf16` (or `auto`: the fastest
+    installed) run the dense part on that runtime with `threads` threads (default: torch's
+    current count) and the decode in eager torch; the runtime keeps one session per input size
+    used (the first pass and the zoom crops' size), at most RUNTIME_SESSIONS of them."""
+
+    RUNTIME_SESSIONS = 3
 
     def __init__(self, net: DRMNet, input_size: tuple[int, int], score_threshold: float = 0.2,
-                 device: str = "cpu", compiled: bool = True):
+                 device: str = "cpu", compiled: bool = True, backend: str = "torch", threads: int | None = None):
+        from drm_ros.backends import resolve
+
+        self.backend = resolve(backend)
+        if self.backend != "torch" and torch.device(device).type != "cpu":
+            raise ValueError(f"backend {self.backend} runs on the CPU; device {device} needs backend torch")
+        self.threads = int(threads or torch.get_num_threads())
+        self._runners: dict[tuple[int, int], object] = {}  # input size -> dense runner, oldest first
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.input_size = check_input_size(input_size)
@@ -48,11 +61,12 @@ class PoseEstimator:
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, input_size=None, device: str = "cpu",
-                  score_threshold: float = 0.2, compiled: bool = True) -> "PoseEstimator":
+                  score_threshold: float = 0.2, compiled: bool = True, backend: str = "torch",
+                  threads: int | None = None) -> "PoseEstimator":
         """Load a model file (default: the shipped model); input_size (W, H) defaults to the
         size the model was trained at."""
         net, info = load_model(path or model_path(DEFAULT_MODEL))
-        return cls(net, tuple(input_size or info["input_size"]), score_threshold, device, compiled)
+        return cls(net, tuple(input_size or info["input_size"]), score_threshold, device, compiled, backend, threads)
 
     def preprocess(self, image_rgb: np.ndarray, camera: Camera) -> tuple[torch.Tensor, Letterbox]:
         if not isinstance(image_rgb, np.ndarray) or image_rgb.dtype != np.uint8 or image_rgb.ndim != 3 \
@@ -70,6 +84,8 @@ class PoseEstimator:
     def _network(self):
         """The callable network for the current input size and max persons."""
         self.net.config.max_persons = self.max_persons
+        if self.backend != "torch":
+            return self._runtime_network()
         if not self.compiled:
             return self.net
         key = (*self.input_size, self.max_persons)
@@ -83,6 +99,18 @@ class PoseEstimator:
             if replacing:
                 release_memory()
         return self._compiled[1]
+
+    def _runtime_network(self):
+        """The dense part on the runtime, then `DRMNet.decode` in eager torch."""
+        runner = self._runners.pop(self.input_size, None)
+        if runner is None:
+            from drm_ros.backends import create_dense_runner
+
+            while len(self._runners) >= self.RUNTIME_SESSIONS:
+                self._runners.pop(next(iter(self._runners)))  # least recently used
+            runner = create_dense_runner(self.backend, self.net, self.input_size, self.threads)
+        self._runners[self.input_size] = runner  # most recently used last
+        return lambda x: self.net.decode(*runner(x), min_score=self.score_threshold)
 
     @torch.inference_mode()
     def estimate(self, image_rgb: np.ndarray, camera: Camera) -> PoseSet:
