@@ -110,6 +110,26 @@ class DepthHead(nn.Module):
         return log_size - log_spread + y[..., 0], dz + y[..., 1:]
 
 
+def dense_maps(backbone: nn.Module, heads: MoveNetHeads, depth_trunk: DepthTrunk,
+               image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    features = backbone(image)
+    m = heads(features, return_hidden=True, names=HEADS_USED)
+    return (m["center"], m["kpt_regress"], m["kpt_heatmap"], m["kpt_offset"], m["kpt_regress_hidden"],
+            depth_trunk(features))
+
+
+class DensePart(nn.Module):
+    """backbone + heads + depth trunk of a DRMNet (the same layer objects, so the same parameter
+    names): `DRMNet.dense` as a module, for TorchScript and the ONNX export."""
+
+    def __init__(self, backbone: nn.Module, heads: MoveNetHeads, depth_trunk: DepthTrunk):
+        super().__init__()
+        self.backbone, self.heads, self.depth_trunk = backbone, heads, depth_trunk
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return dense_maps(self.backbone, self.heads, self.depth_trunk, image)
+
+
 class DRMNet(nn.Module):
     def __init__(self, config: NetworkConfig | None = None):
         super().__init__()
@@ -150,11 +170,13 @@ class DRMNet(nn.Module):
 
     def dense(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The dense part, every convolution: (B,3,H,W) RGB 0..255 -> the maps named in
-        DENSE_OUTPUTS, in that order. This is what the inference runtimes run (drm_ros/backends/);
-        `decode` after it stays in torch for every backend."""
-        m = self.maps(image)
-        return (m["center"], m["kpt_regress"], m["kpt_heatmap"], m["kpt_offset"], m["kpt_regress_hidden"],
-                self.depth_trunk(m["features"]))
+        DENSE_OUTPUTS, in that order. This is what the backends run (drm_ros/backends/, TorchScript
+        for torch); `decode` after it stays in eager torch for every backend."""
+        return dense_maps(self.backbone, self.heads, self.depth_trunk, image)
+
+    def dense_part(self) -> "DensePart":
+        """The dense part as a module of its own (sharing this network's layers), to trace or export."""
+        return DensePart(self.backbone, self.heads, self.depth_trunk)
 
     def decode(self, center: torch.Tensor, kpt_regress: torch.Tensor, kpt_heatmap: torch.Tensor,
                kpt_offset: torch.Tensor, kpt_regress_hidden: torch.Tensor, trunk: torch.Tensor,

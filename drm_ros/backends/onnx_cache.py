@@ -56,20 +56,11 @@ def onnx_path(net: DRMNet, input_size: tuple[int, int]) -> Path:
     return cache_dir() / f"dense-{dense_key(net)[:24]}-{w}x{h}.onnx"
 
 
-class _Dense(torch.nn.Module):
-    def __init__(self, net: DRMNet):
-        super().__init__()
-        self.net = net
-
-    def forward(self, image: torch.Tensor):
-        return self.net.dense(image)
-
-
 def export_bytes(net: DRMNet, input_size: tuple[int, int]) -> bytes:
     """The dense part as a serialised ONNX model (torch.onnx dynamo exporter, opset 18)."""
     w, h = input_size
     # a private contiguous float copy: the caller's network may be channels_last and must not change
-    dense = _Dense(copy.deepcopy(net).float().to(memory_format=torch.contiguous_format)).eval()
+    dense = copy.deepcopy(net).float().to(memory_format=torch.contiguous_format).dense_part().eval()
     example = (torch.rand(1, 3, h, w) * 255,)
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level

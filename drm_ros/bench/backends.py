@@ -58,10 +58,6 @@ def run_backends(net, threads: int, repeats: int, names: list[str] | None = None
 
 def _torch_dense(net, size):
     """The dense part as the torch backend runs it: frozen TorchScript, channels_last."""
-    from drm_ros.backends.onnx_cache import _Dense
+    from drm_ros.compiled import compile_network
 
-    w, h = size
-    module = _Dense(net.to(memory_format=torch.channels_last)).eval()
-    example = (torch.rand(1, 3, h, w) * 255).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode(False), torch.no_grad():
-        return torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))
+    return compile_network(net.to(memory_format=torch.channels_last), size)

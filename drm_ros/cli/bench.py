@@ -9,6 +9,7 @@ KINDS = {
     "bound": "FLOPs vs this CPU's measured peak, profiler cost centres, cheap wins",
     "node": "the running node over real DDS: sustained rate, latency p50/p95, drops",
     "memory": "the node's RSS over repeated lifecycle cycles and run-time input size changes",
+    "decode": "the decode after the network: eager vs TorchScript, map layout, slots decoded",
     "recall": "people found on vtest.avi by each pass plan and exposure mode (also darkened), and their cost",
 }
 
@@ -40,7 +41,7 @@ def configure(parser):
 # the node and memory benchmarks start rclpy, so they live in the ROS edge
 MODULES = {"model": "drm_ros.bench.model", "scaling": "drm_ros.bench.scaling", "bound": "drm_ros.bench.bound",
            "node": "drm_ros.ros.bench_node", "memory": "drm_ros.ros.bench_memory",
-           "recall": "drm_ros.bench.recall"}
+           "recall": "drm_ros.bench.recall", "decode": "drm_ros.bench.decode"}
 
 
 def run(args) -> int:
