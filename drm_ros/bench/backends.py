@@ -43,11 +43,11 @@ def run_backends(net, threads: int, repeats: int, names: list[str] | None = None
             set_threads(torch_threads(name, threads))
             est = PoseEstimator(net, size, backend=name, threads=threads)
             poses = est.estimate(rgb, camera)
-            whole = time_ms(lambda: est.estimate(rgb, camera), repeats)
+            whole = time_ms(lambda: est.estimate(rgb, camera), repeats, warmup=3)
             x = est.preprocess(cv2.resize(rgb, size), Camera.default_for(*size))[0]
             dense_fn = _torch_dense(net, size) if name == "torch" else create_dense_runner(name, net, size, threads)
             with torch.inference_mode():
-                dense = time_ms(lambda: dense_fn(x), repeats)
+                dense = time_ms(lambda: dense_fn(x), repeats, warmup=3)
             torch_ms = np.median(whole) if name == "torch" else torch_ms
             diff = (f"{np.abs(poses.joints3d - reference.joints3d).max() * 1000:.3f} mm"
                     if len(poses) == len(reference) else f"{len(poses)} vs {len(reference)} people")

@@ -32,14 +32,15 @@ def decode_all(net, m, camera, box):
 
 def run(threads: int = 2, repeats: int = 20, backend: str | None = None) -> None:
     """The per-size table of the eager/TorchScript network, then one row per inference backend
-    installed; with `backend`, only the rows of that backend and of torch (its reference)."""
+    installed. With `backend`, only backend rows: that backend's and torch's (its reference);
+    `auto`: every installed backend's."""
     set_threads(threads)
     net, name = load_default_net()
-    if backend and backend != "auto":
+    if backend:
         from drm_ros.bench.backends import run_backends
 
         print(f"model: {name}; torch {torch.__version__}")
-        run_backends(net, threads, repeats, [backend])
+        run_backends(net, threads, repeats, None if backend == "auto" else [backend])
         return
     camera = Camera.default_for(640, 480)
     print(f"model: {name}; torch {torch.__version__}, {threads} threads; median [p10-p90] of {repeats} runs, ms")

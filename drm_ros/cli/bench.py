@@ -29,8 +29,8 @@ def configure(parser):
     from drm_ros.backends import CHOICES
 
     parser.add_argument("--backend", choices=CHOICES, default=None,
-                        help="model: only this backend's rows (and torch's); node: run the node on this backend "
-                             "(default: the node's default, auto)")
+                        help="model: only the backend rows, this backend's and torch's (auto: every installed "
+                             "one); node: run the node on this backend (default: the node's default, auto)")
     parser.add_argument("--input-size", default=None, metavar="WxH",
                         help="node: only this network input size (default: the model's and four others)")
     parser.add_argument("--json", default=None, metavar="FILE",
