@@ -55,6 +55,32 @@ def run_backends(net, threads: int, repeats: int, names: list[str] | None = None
                   f"{np.median(whole) / torch_ms:8.2f} | {len(poses):>6} | {_max_difference(poses, reference)}",
                   flush=True)
         set_threads(threads)
+    run_interleaved(net, threads, repeats * 3, rows)
+
+
+def run_interleaved(net, threads: int, repeats: int, rows) -> None:
+    """The dense parts again, round robin (one call of each in turn), so that every backend sees
+    the same load of a shared machine: the fairest ranking one noisy run can give."""
+    import time
+
+    print(f"\ninterleaved: dense part only, backends called in turn, {repeats} rounds after 3; median [p10-p90] ms")
+    for size in SIZES:
+        x = (torch.rand(1, 3, size[1], size[0]) * 255).contiguous(memory_format=torch.channels_last)
+        fns = {}
+        for name, label, n in rows:
+            fns[label] = (name, n, _torch_dense(net, size) if name == "torch" else create_dense_runner(name, net, size, n))
+        times = {label: [] for label in fns}
+        with torch.inference_mode():
+            for i in range(repeats + 3):
+                for label, (name, n, fn) in fns.items():
+                    set_threads(torch_threads(name, n))
+                    t = time.perf_counter()
+                    fn(x)
+                    if i >= 3:
+                        times[label].append((time.perf_counter() - t) * 1000)
+        set_threads(threads)
+        print("  " + f"{size[0]}x{size[1]}: " + "; ".join(f"{label} {summary(np.array(ms)).strip()}"
+                                                        for label, ms in times.items()), flush=True)
 
 
 def _torch_dense(net, size):
