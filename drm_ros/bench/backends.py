@@ -55,7 +55,7 @@ def run_backends(net, threads: int, repeats: int, names: list[str] | None = None
                   f"{np.median(whole) / torch_ms:8.2f} | {len(poses):>6} | {_max_difference(poses, reference)}",
                   flush=True)
         set_threads(threads)
-    run_interleaved(net, threads, repeats * 3, rows)
+    run_interleaved(net, threads, repeats, rows)
 
 
 def run_interleaved(net, threads: int, repeats: int, rows) -> None:
