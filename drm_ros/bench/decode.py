@@ -83,5 +83,3 @@ def run(threads: int = 2, repeats: int = 20) -> None:
         print(f"\ninput {w}x{h}")
         for label, ms in rows.items():
             print(f"  {label:<44} {summary(ms):>24}")
-        print(f"  decode inside the pipeline (whole - dense is not separable in one trace); before/now whole: "
-              f"{np.median(rows['whole TorchScript pipeline, before']) / np.median(rows['whole TorchScript pipeline, now']):.2f}x")
