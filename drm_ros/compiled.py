@@ -1,6 +1,6 @@
 """Compiled (TorchScript) dense parts of the network (`DRMNet.dense_part`: backbone + heads +
-depth trunk; the decode after it runs eager, drm_ros/inference.py) that free their memory: one trace per network shape for the
-life of the process, one private, freeable copy per user.
+depth trunk; the decode after it runs eager, drm_ros/inference.py) that free their memory: one
+trace per network shape for the life of the process, one private, freeable copy per user.
 
 Why: `torch.jit.trace` registers the module types it creates, with their graphs, in PyTorch's
 process-wide compilation unit, which is never emptied; `torch.jit.freeze` then folds the weights

@@ -91,6 +91,13 @@ class PoseEstimator:
         dense = self._dense()
         return lambda x: self.net.decode(*dense(x), min_score=self.score_threshold)
 
+    def prepare(self) -> "PoseEstimator":
+        """Build the dense part for the current input size now (export, runtime session or trace)
+        rather than on the first frame: the node calls it while configuring, so a backend that
+        cannot run fails there, and the first frame is not seconds late."""
+        self._dense()
+        return self
+
     def _dense(self):
         if self.backend != "torch":
             return self._runtime_dense()

@@ -190,7 +190,9 @@ class DRMNet(nn.Module):
                                                                                    kpt_offset))
         dec = decode_2d(torch.sigmoid(center), kpt_regress, torch.sigmoid(kpt_heatmap), kpt_offset,
                         self.config.max_persons, min_score)
-        queried = self.query({"kpt_regress_hidden": kpt_regress_hidden}, dec["joints"]) if self.pdqm is not None else None
+        queried = None
+        if self.pdqm is not None:
+            queried = self.query({"kpt_regress_hidden": kpt_regress_hidden}, dec["joints"])
         log_depth, dz = self.depth(trunk, queried, dec["joints"], dec["root"], dec["joint_score"])
         return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz
 

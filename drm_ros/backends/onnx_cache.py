@@ -1,5 +1,5 @@
 """The dense part of a network as an ONNX file, exported once per (weights, input size) and kept
-in a cache directory ($DRM_CACHE_DIR, else $XDG_CACHE_HOME/drm_ros, else ~/.cache/drm_ros).
+in a cache directory (onnx/ under $DRM_CACHE_DIR, else $XDG_CACHE_HOME/drm_ros, else ~/.cache/drm_ros).
 
 The key is the sha256 of the dense part's weights and architecture plus the exporter's version,
 so another model, a retrained one or a new torch never reuses a stale file. Files are written to
@@ -30,10 +30,11 @@ T = TypeVar("T")
 
 
 def cache_dir() -> Path:
+    """Where the ONNX files go: onnx/ in drm_ros's cache directory (others keep e.g. movenet/ there)."""
     if os.environ.get("DRM_CACHE_DIR"):
-        return Path(os.environ["DRM_CACHE_DIR"])
+        return Path(os.environ["DRM_CACHE_DIR"]) / "onnx"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "drm_ros"
+    return Path(base) / "drm_ros" / "onnx"
 
 
 def dense_key(net: DRMNet) -> str:

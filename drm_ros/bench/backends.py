@@ -68,7 +68,8 @@ def run_interleaved(net, threads: int, repeats: int, rows) -> None:
         x = (torch.rand(1, 3, size[1], size[0]) * 255).contiguous(memory_format=torch.channels_last)
         fns = {}
         for name, label, n in rows:
-            fns[label] = (name, n, _torch_dense(net, size) if name == "torch" else create_dense_runner(name, net, size, n))
+            fn = _torch_dense(net, size) if name == "torch" else create_dense_runner(name, net, size, n)
+            fns[label] = (name, n, fn)
         times = {label: [] for label in fns}
         with torch.inference_mode():
             for i in range(repeats + 3):

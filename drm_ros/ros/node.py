@@ -162,7 +162,7 @@ class DrmNode(LifecycleNode):
         backend = resolve(self.cfg["backend"])
         torch.set_num_threads(torch_threads(backend, self.cfg["num_threads"]))
         return PoseEstimator(net, input_size, self.cfg["score_threshold"], self.cfg["device"], backend=backend,
-                             threads=self.cfg["num_threads"])
+                             threads=self.cfg["num_threads"]).prepare()
 
     def _switch_backend(self) -> None:
         """Worker thread, between two frames: a new estimator on the new backend with the loaded

@@ -101,8 +101,8 @@ PARAMS: tuple[Param, ...] = (
           "decodes on one thread so the two never fight) or torch's (backend torch).", range=(1, 64, 1)),
     Param("backend", "auto", "Who runs the network's convolutions: auto = the fastest installed (openvino, then "
           "onnxruntime, then torch); openvino and onnxruntime run it in fp32 (outputs within 1e-3 of torch) from an "
-          "ONNX file exported once per model and input size into ~/.cache/drm_ros ($DRM_CACHE_DIR); openvino-bf16 "
-          "is faster but moves depths (README); torch = TorchScript. A change at run time rebuilds the estimator "
+          "ONNX file exported once per model and input size into ~/.cache/drm_ros/onnx ($DRM_CACHE_DIR/onnx); "
+          "openvino-bf16 is faster but moves depths (README); torch = TorchScript. A change at run time rebuilds the estimator "
           "between two frames.", choices=("auto", "torch", "openvino", "onnxruntime", "openvino-bf16"),
           runtime=True, check=_check_backend),
     Param("input_size", "", "Network input size 'WxH' in pixels, both multiples of 32 (e.g. '320x256'); empty = "
