@@ -86,7 +86,7 @@ class PoseEstimator:
         """The callable network for the current input size: the dense part on the backend, then
         `DRMNet.decode` in eager torch for every backend, over only the people who can reach the
         score threshold (exact: codec.decode_2d). The decode in TorchScript had to run all
-        max_persons slots (fixed shapes): 18 against 6 ms at 512x384 (drm bench decode)."""
+        max_persons slots (fixed shapes): 15 against 6 ms at 512x384 (logs/bench_decode.log)."""
         self.net.config.max_persons = self.max_persons
         dense = self._dense()
         return lambda x: self.net.decode(*dense(x), min_score=self.score_threshold)

@@ -128,6 +128,16 @@ def test_backend_changes_at_run_time(ros, capfd, monkeypatch):
             assert [s.score for s in out.skeletons] == pytest.approx([s.score for s in first.skeletons], abs=1e-3)
             wait_until(lambda: f"backend now {name}" in rig.read_log(capfd), 5, "the switch logged")
         assert not node.set_parameters([Parameter("backend", value="tensorrt")])[0].successful
+        if runtimes:  # a runtime that fails to build (say, its export breaks): the old backend keeps serving
+            def broken(*args):
+                raise backends.BackendError("export failed")
+
+            monkeypatch.setattr(backends, "create_dense_runner", broken)
+            assert node.set_parameters([Parameter("backend", value=runtimes[0])])[0].successful
+            out = _served(rig)
+            assert node._estimator.backend == "torch" and len(out.skeletons) == len(first.skeletons)
+            wait_until(lambda: f"backend {runtimes[0]} failed (BackendError: export failed); still running on torch"
+                       in rig.read_log(capfd), 5, "the failure logged")
         monkeypatch.setattr(backends, "_installed", lambda package: False)
         result = node.set_parameters([Parameter("backend", value="onnxruntime")])[0]
         assert not result.successful and "not installed" in result.reason

@@ -173,6 +173,11 @@ class DrmNode(LifecycleNode):
         try:
             self._estimator = self._build_estimator(old.net, old.input_size)
         except Exception as exc:  # noqa: BLE001 - keep serving with the backend that works
+            import torch
+
+            from drm_ros.backends import torch_threads
+
+            torch.set_num_threads(torch_threads(old.backend, self.cfg["num_threads"]))
             self.get_logger().error(f"backend {self.cfg['backend']} failed ({type(exc).__name__}: {exc}); "
                                     f"still running on {old.backend}")
             return
