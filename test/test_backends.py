@@ -114,6 +114,7 @@ def test_export_is_cached_per_weights_and_size_and_reused(net, frame, monkeypatc
     key = onnx_cache.dense_key(other)
     with torch.no_grad():
         other.depth_head.mlp[0].bias.add_(0.1)  # the depth MLP stays in torch: not part of the file
+    other.config.max_persons = 3  # the decode's top-K (a run-time parameter): not in the graph either
     assert onnx_cache.dense_key(other) == key
     assert not list(path.parent.glob("*.tmp"))  # atomic writes leave nothing behind
 

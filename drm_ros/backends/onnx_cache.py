@@ -39,10 +39,11 @@ def cache_dir() -> Path:
 
 def dense_key(net: DRMNet) -> str:
     """sha256 of everything the dense graph depends on: its weights (names, shapes, bytes), the
-    network config and the exporter (torch version, opset)."""
+    network config and the exporter (torch version, opset). Not max_persons: the decode's top-K,
+    which the estimator changes at run time, is not in the graph."""
+    config = {k: v for k, v in net.config.to_dict().items() if k != "max_persons"}
     h = hashlib.sha256()
-    h.update(json.dumps({"config": net.config.to_dict(), "torch": torch.__version__, "opset": OPSET},
-                        sort_keys=True).encode())
+    h.update(json.dumps({"config": config, "torch": torch.__version__, "opset": OPSET}, sort_keys=True).encode())
     for name, tensor in sorted(net.state_dict().items()):
         if name.split(".")[0] not in ("backbone", "heads", "depth_trunk"):
             continue  # the decode's weights (PDQM, depth MLP) stay in torch

@@ -6,6 +6,7 @@ bf16 only when asked for (backend openvino-bf16). One stream, LATENCY hint: one 
 all `threads` cores on it."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +15,32 @@ from drm_ros.backends import onnx_cache
 from drm_ros.backends.base import DenseRunner
 
 
+_CORE = None
+_CORE_LOCK = threading.Lock()
+
+
+def _core():
+    """One OpenVINO Core shared by every runner of the process (OpenVINO's advice: one Core per
+    application), not a new one with its own plugin instances at every node configure."""
+    global _CORE
+    with _CORE_LOCK:
+        if _CORE is None:
+            import openvino as ov
+
+            _CORE = ov.Core()
+        return _CORE
+
+
 class OpenVINORunner(DenseRunner):
     def __init__(self, net, input_size: tuple[int, int], threads: int, bf16: bool = False):
-        import openvino as ov
-
         self.input_size = tuple(input_size)
-        self._ov = ov
         self.threads = int(threads)
         self.precision = "bf16" if bf16 else "f32"
         self.compiled = onnx_cache.load_or_export(net, self.input_size, self._load)
         self.request = self.compiled.create_infer_request()
 
     def _load(self, path: Path):
-        ov = self._ov
-        core = ov.Core()
+        core = _core()
         model = core.read_model(str(path))
         onnx_cache.check_io({p.get_any_name(): tuple(p.get_partial_shape().to_shape()) for p in model.inputs},
                             [p.get_any_name() for p in model.outputs], self.input_size)
