@@ -56,6 +56,7 @@ def run_backends(net, threads: int, repeats: int, names: list[str] | None = None
                   flush=True)
         set_threads(threads)
     run_interleaved(net, threads, repeats, rows)
+    run_thread_split(net, threads, repeats, names)
 
 
 def run_interleaved(net, threads: int, repeats: int, rows) -> None:
@@ -82,6 +83,35 @@ def run_interleaved(net, threads: int, repeats: int, rows) -> None:
         set_threads(threads)
         print("  " + f"{size[0]}x{size[1]}: " + "; ".join(f"{label} {summary(np.array(ms)).strip()}"
                                                         for label, ms in times.items()), flush=True)
+
+
+def run_thread_split(net, threads: int, repeats: int, names: list[str]) -> None:
+    """Whole estimates with the runtime on `threads` threads and torch's decode on 1 vs on
+    `threads` (backends.torch_threads picks 1), called in turn: which split fights less."""
+    import time
+
+    if threads < 2:
+        return
+    rgb, camera = real_frame()
+    print(f"\nthreads: whole estimate, runtime on {threads} threads, torch's decode on 1 vs {threads}, called in "
+          f"turn, {repeats} rounds after 3; median [p10-p90] ms")
+    for size in SIZES:
+        parts = []
+        for name in names:
+            est = PoseEstimator(net, size, backend=name, threads=threads)
+            times = {1: [], threads: []}
+            with torch.inference_mode():
+                for i in range(repeats + 3):
+                    for n in times:
+                        set_threads(n)
+                        t = time.perf_counter()
+                        est.estimate(rgb, camera)
+                        if i >= 3:
+                            times[n].append((time.perf_counter() - t) * 1000)
+            parts.append(f"{name}: torch 1 thread {summary(np.array(times[1])).strip()}, "
+                         f"{threads} threads {summary(np.array(times[threads])).strip()}")
+        set_threads(threads)
+        print(f"  {size[0]}x{size[1]}: " + "; ".join(parts), flush=True)
 
 
 def _torch_dense(net, size):
