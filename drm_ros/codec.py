@@ -150,17 +150,24 @@ def gather_cells(maps: torch.Tensor, cells_xy: torch.Tensor) -> torch.Tensor:
 
 
 def decode_2d(center: torch.Tensor, kpt_regress: torch.Tensor, kpt_heatmap: torch.Tensor,
-              kpt_offset: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
+              kpt_offset: torch.Tensor, k: int, min_score: float | None = None) -> dict[str, torch.Tensor]:
     """Centre NMS + top-K, then `poses_at` the K best centre cells.
 
     Heatmaps are probabilities (sigmoid applied). K slots per image, sorted by score; low-score
     slots are kept so shapes stay fixed for TorchScript (threshold them afterwards).
+    `min_score` (eager callers only: the slot count then depends on the data) drops the slots
+    whose centre score is below it before the refinement, the decode's main cost (K x 17 full
+    heatmap products). Exact for every person scoring >= min_score: a person's score is its
+    centre score times a mean of joint scores <= 1, so it never exceeds the centre score.
     """
     b, _, h, w = center.shape
     k = min(k, h * w)
     # NMS: a centre is the maximum of its 5x5 neighbourhood (MoveNet's graph; 3x3 left duplicates)
     peaks = center * (F.max_pool2d(center, 5, stride=1, padding=2) == center).float()
     score, idx = peaks.flatten(1).topk(k, dim=1)
+    if min_score is not None:  # topk sorts: the slots that can pass come first
+        k = max(1, int((score >= min_score).sum(1).max()))
+        score, idx = score[:, :k], idx[:, :k]
     cells = torch.stack([idx % w, idx // w], dim=-1)  # (B, K, 2) x, y
     out = poses_at(cells, kpt_regress, kpt_heatmap, kpt_offset)
     # Person score as MoveNet's graph forms it: centre confidence times the mean of the joint

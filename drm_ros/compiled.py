@@ -1,5 +1,6 @@
-"""Compiled (TorchScript) networks that free their memory: one trace per network shape for the
-life of the process, one private, freeable copy per user.
+"""Compiled (TorchScript) dense parts of the network (`DRMNet.dense_part`: backbone + heads +
+depth trunk; the decode after it runs eager, drm_ros/inference.py) that free their memory: one
+trace per network shape for the life of the process, one private, freeable copy per user.
 
 Why: `torch.jit.trace` registers the module types it creates, with their graphs, in PyTorch's
 process-wide compilation unit, which is never emptied; `torch.jit.freeze` then folds the weights
@@ -8,7 +9,7 @@ reconfigured 20 times had grown by 0.8 GB (issue 16). A module read back with `t
 lives in a compilation unit of its own instead, which goes when the module goes, and freezing it
 stays inside that unit.
 
-So: trace once per (architecture, input size, max persons, device) -- the graph does not depend
+So: trace once per (architecture, input size, device) -- the graph does not depend
 on the weights, which it reads as module attributes -- and keep that trace serialised in
 `_GRAPHS`. Each user loads its own copy, copies its own network's weights in, and freezes it. The
 process grows by one trace per distinct shape (a few MB of graph that PyTorch keeps, plus the
@@ -24,7 +25,6 @@ import warnings
 
 import torch
 
-from drm_ros.export import trace_graph
 from drm_ros.network import DRMNet
 
 _GRAPHS: dict[tuple, bytes] = {}
@@ -32,9 +32,9 @@ _LOCK = threading.Lock()
 
 
 def shape_key(net: DRMNet, input_size: tuple[int, int], device: torch.device) -> tuple:
-    """Everything the traced graph depends on: the architecture (incl. max persons, the top-K of
-    the decode), the input size and the device; not the weights."""
-    arch = json.dumps(net.config.to_dict(), sort_keys=True)
+    """Everything the traced graph depends on: the architecture, the input size and the device;
+    not the weights, nor max persons (the top-K of the decode, which is not in the graph)."""
+    arch = json.dumps({k: v for k, v in net.config.to_dict().items() if k != "max_persons"}, sort_keys=True)
     return type(net).__qualname__, arch, tuple(int(v) for v in input_size), str(device)
 
 
@@ -51,19 +51,29 @@ def _serialised_graph(net: DRMNet, input_size: tuple[int, int], device: torch.de
             buffer = io.BytesIO()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript still serves; see bench bound
-                torch.jit.save(trace_graph(net, input_size), buffer)
+                torch.jit.save(trace_dense(net, input_size), buffer)
             blob = _GRAPHS[key] = buffer.getvalue()
     return blob
 
 
+def trace_dense(net: DRMNet, input_size: tuple[int, int]) -> torch.jit.ScriptModule:
+    """The unfrozen trace of the dense part in channels_last layout (measured the faster layout for
+    these convolutions, logs/bench_bound.log). Leaves its graph in PyTorch's compilation unit."""
+    w, h = input_size
+    device = next(net.parameters()).device
+    example = (torch.rand(1, 3, h, w, device=device) * 255).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(False), torch.no_grad():
+        return torch.jit.trace(net.dense_part().eval(), example, check_trace=False)
+
+
 def compile_network(net: DRMNet, input_size: tuple[int, int]) -> torch.jit.ScriptModule:
-    """A frozen TorchScript copy of `net` (eval mode, weights as they are now) for one input size.
-    The caller owns it: dropping it frees all of its memory."""
+    """A frozen TorchScript copy of `net`'s dense part (eval mode, weights as they are now) for one
+    input size: image -> `DRMNet.dense`'s maps. The caller owns it: dropping it frees all of its memory."""
     device = next(net.parameters()).device
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():  # callers may be in inference_mode
         warnings.simplefilter("ignore", DeprecationWarning)
         module = torch.jit.load(io.BytesIO(_serialised_graph(net, input_size, device)), map_location=device)
-        weights, slots = net.state_dict(), module.state_dict()
+        weights, slots = net.dense_part().state_dict(), module.state_dict()
         if set(weights) != set(slots):  # a trace of another architecture: never run it with wrong weights
             raise RuntimeError(f"compiled graph does not fit the network: {sorted(set(weights) ^ set(slots))[:5]}")
         for name, slot in slots.items():

@@ -29,30 +29,45 @@ def check_input_size(size) -> tuple[int, int]:
 
 
 class PoseEstimator:
-    """`compiled=True` (default) runs a frozen TorchScript trace of the network in channels_last
-    memory layout for the current (input size, max persons), built on first use: measured 35 ms
-    against 48 ms eager at 384x288 on this CPU (logs/bench_bound.log). The graph is traced once per
-    shape for the whole process and each estimator holds only its current copy, which is freed
-    with it or when the shape changes (drm_ros/compiled.py: rebuilding estimators used to keep
-    ~40 MB each for good)."""
+    """`backend` (drm_ros/backends/): who runs the dense part of the network (every convolution);
+    the decode after it always runs in eager torch. `torch` (the default of this class; the node
+    and the CLI default to `auto`): `compiled=True` runs a frozen TorchScript trace of the dense
+    part in channels_last layout for the current input size, built on first use (channels_last
+    TorchScript measured 35 ms against 48 ms eager for the whole network at 384x288,
+    logs/bench_bound.log). The graph is traced once per shape for the whole process and each
+    estimator holds only its current copy, which is freed with it or when the size changes
+    (drm_ros/compiled.py: rebuilding estimators used to keep ~40 MB each for good).
+    `openvino`, `onnxruntime`, `openvino-bf16` (or `auto`: the fastest installed) run the dense part
+    on that runtime with `threads` threads (default: torch's current count); it keeps one session
+    per input size used (the first pass and the zoom crops' size), at most RUNTIME_SESSIONS."""
+
+    RUNTIME_SESSIONS = 3
 
     def __init__(self, net: DRMNet, input_size: tuple[int, int], score_threshold: float = 0.2,
-                 device: str = "cpu", compiled: bool = True):
+                 device: str = "cpu", compiled: bool = True, backend: str = "torch", threads: int | None = None):
+        from drm_ros.backends import resolve
+
+        self.backend = resolve(backend)
+        if self.backend != "torch" and torch.device(device).type != "cpu":
+            raise ValueError(f"backend {self.backend} runs on the CPU; device {device} needs backend torch")
+        self.threads = int(threads or torch.get_num_threads())
+        self._runners: dict[tuple[int, int], object] = {}  # input size -> dense runner, oldest first
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.input_size = check_input_size(input_size)
         self.score_threshold = float(score_threshold)
         self.max_persons = net.config.max_persons
         self.compiled = compiled
-        self._compiled: tuple[tuple[int, int, int], torch.jit.ScriptModule] | None = None
+        self._compiled: tuple[tuple[int, int], torch.jit.ScriptModule] | None = None
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, input_size=None, device: str = "cpu",
-                  score_threshold: float = 0.2, compiled: bool = True) -> "PoseEstimator":
+                  score_threshold: float = 0.2, compiled: bool = True, backend: str = "torch",
+                  threads: int | None = None) -> "PoseEstimator":
         """Load a model file (default: the shipped model); input_size (W, H) defaults to the
         size the model was trained at."""
         net, info = load_model(path or model_path(DEFAULT_MODEL))
-        return cls(net, tuple(input_size or info["input_size"]), score_threshold, device, compiled)
+        return cls(net, tuple(input_size or info["input_size"]), score_threshold, device, compiled, backend, threads)
 
     def preprocess(self, image_rgb: np.ndarray, camera: Camera) -> tuple[torch.Tensor, Letterbox]:
         if not isinstance(image_rgb, np.ndarray) or image_rgb.dtype != np.uint8 or image_rgb.ndim != 3 \
@@ -68,21 +83,47 @@ class PoseEstimator:
         return x.permute(2, 0, 1)[None].float().contiguous(memory_format=torch.channels_last), box
 
     def _network(self):
-        """The callable network for the current input size and max persons."""
+        """The callable network for the current input size: the dense part on the backend, then
+        `DRMNet.decode` in eager torch for every backend, over only the people who can reach the
+        score threshold (exact: codec.decode_2d). The decode in TorchScript had to run all
+        max_persons slots (fixed shapes): 15 against 6 ms at 512x384 (logs/bench_decode.log)."""
         self.net.config.max_persons = self.max_persons
+        dense = self._dense()
+        return lambda x: self.net.decode(*dense(x), min_score=self.score_threshold)
+
+    def prepare(self) -> "PoseEstimator":
+        """Build the dense part for the current input size now (export, runtime session or trace)
+        rather than on the first frame: the node calls it while configuring, so a backend that
+        cannot run fails there, and the first frame is not seconds late."""
+        self._dense()
+        return self
+
+    def _dense(self):
+        if self.backend != "torch":
+            return self._runtime_dense()
         if not self.compiled:
-            return self.net
-        key = (*self.input_size, self.max_persons)
-        if self._compiled is None or self._compiled[0] != key:
+            return self.net.dense
+        if self._compiled is None or self._compiled[0] != self.input_size:
             from drm_ros.compiled import compile_network, release_memory
 
             replacing = self._compiled is not None
             self._compiled = None  # free the old size's copy before building the new one
             self.net.to(memory_format=torch.channels_last)
-            self._compiled = key, compile_network(self.net, self.input_size)
+            self._compiled = self.input_size, compile_network(self.net, self.input_size)
             if replacing:
                 release_memory()
         return self._compiled[1]
+
+    def _runtime_dense(self):
+        runner = self._runners.pop(self.input_size, None)
+        if runner is None:
+            from drm_ros.backends import create_dense_runner
+
+            while len(self._runners) >= self.RUNTIME_SESSIONS:
+                self._runners.pop(next(iter(self._runners)))  # least recently used
+            runner = create_dense_runner(self.backend, self.net, self.input_size, self.threads)
+        self._runners[self.input_size] = runner  # most recently used last
+        return runner
 
     @torch.inference_mode()
     def estimate(self, image_rgb: np.ndarray, camera: Camera) -> PoseSet:

@@ -36,6 +36,8 @@ from drm_ros.pdqm import PDQM, sample_at
 LOG_DEPTH_PRIOR = -4.6
 # MoveNet's box heads are not used by DRM (boxes come from the joints): not computed.
 HEADS_USED = ("center", "kpt_heatmap", "kpt_regress", "kpt_offset")
+# What `DRMNet.dense` returns, in order (the ONNX graph's output names).
+DENSE_OUTPUTS = ("center", "kpt_regress", "kpt_heatmap", "kpt_offset", "kpt_regress_hidden", "trunk")
 
 
 @dataclass
@@ -117,6 +119,26 @@ class DepthHead(nn.Module):
         return log_depth, dz, joints + shift * log_spread.exp()[..., None, None]
 
 
+def dense_maps(backbone: nn.Module, heads: MoveNetHeads, depth_trunk: DepthTrunk,
+               image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    features = backbone(image)
+    m = heads(features, return_hidden=True, names=HEADS_USED)
+    return (m["center"], m["kpt_regress"], m["kpt_heatmap"], m["kpt_offset"], m["kpt_regress_hidden"],
+            depth_trunk(features))
+
+
+class DensePart(nn.Module):
+    """backbone + heads + depth trunk of a DRMNet (the same layer objects, so the same parameter
+    names): `DRMNet.dense` as a module, for TorchScript and the ONNX export."""
+
+    def __init__(self, backbone: nn.Module, heads: MoveNetHeads, depth_trunk: DepthTrunk):
+        super().__init__()
+        self.backbone, self.heads, self.depth_trunk = backbone, heads, depth_trunk
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return dense_maps(self.backbone, self.heads, self.depth_trunk, image)
+
+
 class DRMNet(nn.Module):
     def __init__(self, config: NetworkConfig | None = None):
         super().__init__()
@@ -155,14 +177,36 @@ class DRMNet(nn.Module):
             x = torch.cat([x, self.pdqm(queried, joints, root)], dim=-1)
         return self.depth_head(x, joints, root, joint_score)
 
+    def dense(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The dense part, every convolution: (B,3,H,W) RGB 0..255 -> the maps named in
+        DENSE_OUTPUTS, in that order. This is what the backends run (drm_ros/backends/, TorchScript
+        for torch); `decode` after it stays in eager torch for every backend."""
+        return dense_maps(self.backbone, self.heads, self.depth_trunk, image)
+
+    def dense_part(self) -> "DensePart":
+        """The dense part as a module of its own (sharing this network's layers), to trace or export."""
+        return DensePart(self.backbone, self.heads, self.depth_trunk)
+
+    def decode(self, center: torch.Tensor, kpt_regress: torch.Tensor, kpt_heatmap: torch.Tensor,
+               kpt_offset: torch.Tensor, kpt_regress_hidden: torch.Tensor, trunk: torch.Tensor,
+               min_score: float | None = None) -> tuple[torch.Tensor, ...]:
+        """After `dense`: the 2D decode, PDQM sampling and the depth read-out -> `forward`'s outputs.
+        `min_score` (eager only): leave out the people who cannot score that much (codec.decode_2d)."""
+        # The decode gathers and multiplies whole maps; on channels_last maps (what the convolutions
+        # leave) each of those ran strided and copied: 17.6 vs 12.0 ms at 512x384 (one thread).
+        # Plain layout costs one copy of a few small maps.
+        center, kpt_regress, kpt_heatmap, kpt_offset = (t.contiguous() for t in (center, kpt_regress, kpt_heatmap,
+                                                                                   kpt_offset))
+        dec = decode_2d(torch.sigmoid(center), kpt_regress, torch.sigmoid(kpt_heatmap), kpt_offset,
+                        self.config.max_persons, min_score)
+        queried = None
+        if self.pdqm is not None:
+            queried = self.query({"kpt_regress_hidden": kpt_regress_hidden}, dec["joints"])
+        log_depth, dz, lift_joints = self.depth(trunk, queried, dec["joints"], dec["root"], dec["joint_score"])
+        return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz, lift_joints
+
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Inference: (B,3,H,W) RGB 0..255 -> K people per image, fixed shapes (TorchScript):
         score (B,K), joints (B,K,17,2) network px, joint_score (B,K,17), log_depth (B,K), dz (B,K,17),
         lift_joints (B,K,17,2): the 2D the 3D is lifted from (= joints unless lifter_refine_2d)."""
-        m = self.maps(image)
-        dec = decode_2d(torch.sigmoid(m["center"]), m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]),
-                        m["kpt_offset"], self.config.max_persons)
-        queried = self.query(m, dec["joints"]) if self.pdqm is not None else None
-        log_depth, dz, lift_joints = self.depth(self.depth_trunk(m["features"]), queried, dec["joints"], dec["root"],
-                                                dec["joint_score"])
-        return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz, lift_joints
+        return self.decode(*self.dense(image))

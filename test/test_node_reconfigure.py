@@ -2,7 +2,9 @@
 - problems sharing a wording are each logged (throttle per problem, not per wording);
 - a calibration change mid-stream keeps every person's id;
 - deactivate / cleanup forget the calibration (the next camera_info must confirm it) and each
-  lifecycle transition logs one line.
+  lifecycle transition logs one line;
+- the inference backend changes at run time (issue 12): the estimator is rebuilt between two
+  frames, the same people come out, a runtime that is not installed is refused when set.
 """
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ import re
 import numpy as np
 import pytest
 
+from rclpy.parameter import Parameter
+
+from drm_ros import backends
 from roshelpers import rgb_image_msg, ros_context, wait_until
 from test_node import FRAME_ID, Rig
 
@@ -121,5 +126,38 @@ def test_stamps_going_back_reset_the_tracks(ros, capfd):
         assert not ({s.id for s in after.skeletons} & ids), "the old timeline's tracks were kept"
         wait_until(lambda: "image stamps went back by 9.000 s" in rig.read_log(capfd), 5, "the reset line")
         assert {s.id for s in _served(rig).skeletons} == {s.id for s in after.skeletons}  # tracking goes on
+    finally:
+        rig.close()
+
+
+def test_backend_changes_at_run_time(ros, capfd, monkeypatch):
+    runtimes = [b for b in ("onnxruntime", "openvino") if not backends.missing_packages(b)]
+    rig = Rig(ros, "cam_backend", backend="torch", input_size="320x256")
+    try:
+        node = rig.node
+        assert node._estimator.backend == "torch"
+        first = _served(rig)
+        assert len(first.skeletons) >= 3
+        for name in runtimes + ["torch"]:
+            assert node.set_parameters([Parameter("backend", value=name)])[0].successful
+            out = _served(rig)
+            assert node._estimator.backend == name and node._estimator.input_size == (320, 256)
+            assert [s.score for s in out.skeletons] == pytest.approx([s.score for s in first.skeletons], abs=1e-3)
+            wait_until(lambda: f"backend now {name}" in rig.read_log(capfd), 5, "the switch logged")
+        assert not node.set_parameters([Parameter("backend", value="tensorrt")])[0].successful
+        if runtimes:  # a runtime that fails to build (say, its export breaks): the old backend keeps serving
+            def broken(*args):
+                raise backends.BackendError("export failed")
+
+            monkeypatch.setattr(backends, "create_dense_runner", broken)
+            assert node.set_parameters([Parameter("backend", value=runtimes[0])])[0].successful
+            out = _served(rig)
+            assert node._estimator.backend == "torch" and len(out.skeletons) == len(first.skeletons)
+            wait_until(lambda: f"backend {runtimes[0]} failed (BackendError: export failed); still running on torch"
+                       in rig.read_log(capfd), 5, "the failure logged")
+        monkeypatch.setattr(backends, "_installed", lambda package: False)
+        result = node.set_parameters([Parameter("backend", value="onnxruntime")])[0]
+        assert not result.successful and "not installed" in result.reason
+        assert node._estimator.backend == "torch"
     finally:
         rig.close()

@@ -30,9 +30,18 @@ def decode_all(net, m, camera, box):
                       log_d[0][keep].numpy(), dz[0][keep].numpy(), box, camera, lift[0][keep].numpy())
 
 
-def run(threads: int = 2, repeats: int = 20) -> None:
+def run(threads: int = 2, repeats: int = 20, backend: str | None = None) -> None:
+    """The per-size table of the eager/TorchScript network, then one row per inference backend
+    installed. With `backend`, only backend rows: that backend's and torch's (its reference);
+    `auto`: every installed backend's."""
     set_threads(threads)
     net, name = load_default_net()
+    if backend:
+        from drm_ros.bench.backends import run_backends
+
+        print(f"model: {name}; torch {torch.__version__}")
+        run_backends(net, threads, repeats, None if backend == "auto" else [backend])
+        return
     camera = Camera.default_for(640, 480)
     print(f"model: {name}; torch {torch.__version__}, {threads} threads; median [p10-p90] of {repeats} runs, ms")
     print(f"{'input WxH':>10} | {'backbone+heads':>22} | {'decode+depth+lift':>22} | {'TorchScript total':>22} | GFLOPs")
@@ -48,3 +57,7 @@ def run(threads: int = 2, repeats: int = 20) -> None:
         with torch.inference_mode():
             ts = time_ms(lambda: traced(x), repeats)
         print(f"{w:>5}x{h:<4} | {summary(fwd):>22} | {summary(dec):>22} | {summary(ts):>22} | {flops / 1e9:6.2f}")
+
+    from drm_ros.bench.backends import run_backends
+
+    run_backends(net, threads, repeats)

@@ -10,6 +10,7 @@ KINDS = {
     "node": "the running node over real DDS: sustained rate, latency p50/p95, drops",
     "memory": "the node's RSS over repeated lifecycle cycles and run-time input size changes",
     "soak": "the node under 10,000 frames, lifecycle churn, faults, garbage and broken model files",
+    "decode": "the decode after the network: eager vs TorchScript, map layout, slots decoded",
     "recall": "people found on vtest.avi by each pass plan and exposure mode (also darkened), and their cost",
 }
 
@@ -33,19 +34,40 @@ def configure(parser):
     parser.add_argument("--limit", type=int, default=None, help="recall: at most this many frames")
     parser.add_argument("--part", choices=("all", "passes", "light"), default="all",
                         help="recall: pass plans, darkened frames, or both")
+    from drm_ros.backends import CHOICES
+
+    parser.add_argument("--backend", choices=CHOICES, default=None,
+                        help="model: only the backend rows, this backend's and torch's (auto: every installed "
+                             "one); node: run the node on this backend (default: the node's default, auto)")
+    parser.add_argument("--input-size", default=None, metavar="WxH",
+                        help="node: only this network input size (default: the model's and four others)")
+    parser.add_argument("--json", default=None, metavar="FILE",
+                        help="node: also write the rows as a JSON list of {input, backend, hz, p50_ms, p95_ms, "
+                             "dropped_frac}")
 
 
 # the node and memory benchmarks start rclpy, so they live in the ROS edge
 MODULES = {"model": "drm_ros.bench.model", "scaling": "drm_ros.bench.scaling", "bound": "drm_ros.bench.bound",
            "node": "drm_ros.ros.bench_node", "memory": "drm_ros.ros.bench_memory",
-           "soak": "drm_ros.ros.bench_soak", "recall": "drm_ros.bench.recall"}
+           "soak": "drm_ros.ros.bench_soak", "recall": "drm_ros.bench.recall", "decode": "drm_ros.bench.decode"}
 
 
 def run(args) -> int:
     module = importlib.import_module(MODULES[args.kind])
     kwargs = {"threads": args.threads, "repeats": args.repeats}
+    if args.kind == "model":
+        kwargs["backend"] = args.backend
     if args.kind == "node":
-        kwargs = {"threads": args.threads, "duration": args.duration}
+        size = None
+        if args.input_size:
+            from drm_ros.inference import check_input_size
+
+            try:
+                size = check_input_size(args.input_size.lower().split("x"))
+            except ValueError as exc:
+                raise SystemExit(f"drm bench node: --input-size {args.input_size}: {exc}") from None
+        kwargs = {"threads": args.threads, "duration": args.duration, "backend": args.backend, "size": size,
+                  "json_path": args.json}
     if args.kind == "memory":
         kwargs = {"threads": args.threads, "cycles": args.cycles, "changes": args.changes}
     if args.kind == "soak":

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from drm_ros.cli.infer import add_pass_options
+from drm_ros.cli.infer import add_backend_option, add_pass_options, make_estimator
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -33,12 +33,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-size", type=_size, default=None, metavar="WxH",
                         help="network input size, multiples of 32 (default: the model's training size)")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images (quick checks)")
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="CPU threads for inference (the runtime's, or torch's with --backend torch; "
+                             "default: %(default)s)")
     parser.add_argument("--ground-plane", choices=("off", "known", "auto"), default="off",
                         help="refine absolute depth with the floor: known = each image's annotated camera pose above "
                              "the floor (drm synth writes it), auto = learnt from the people over the images in order "
                              "(a static camera's sequence); default: %(default)s")
     add_pass_options(parser)
+    add_backend_option(parser)
 
 
 def _fmt(value, unit: str = "") -> str:
@@ -72,16 +75,14 @@ def _progress(done: int, total: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from drm_ros.camera import CameraError
     from drm_ros.checkpoint import ModelError
     from drm_ros.data.load import UnknownFormatError, load_any
     from drm_ros.evaluation import evaluate_dataset, json_safe
-    from drm_ros.inference import ImageError, PoseEstimator
+    from drm_ros.backends import BackendError
+    from drm_ros.inference import ImageError
     from drm_ros.passes import MultiPassEstimator
 
-    torch.set_num_threads(max(1, args.threads))
     try:
         samples = load_any(args.data)
     except (FileNotFoundError, UnknownFormatError, ValueError) as exc:
@@ -93,10 +94,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"drm eval: {args.data} holds no images", file=sys.stderr)
         return 1
     try:
-        estimator = MultiPassEstimator(PoseEstimator.from_file(str(args.model) if args.model else None,
-                                                               input_size=args.input_size),
+        estimator = MultiPassEstimator(make_estimator(str(args.model) if args.model else None, args.input_size, 0.2,
+                                                      args.backend, max(1, args.threads)),
                                        args.passes, args.max_zooms, args.exposure)
-    except (ModelError, FileNotFoundError, ValueError) as exc:
+    except (ModelError, FileNotFoundError, ValueError, BackendError) as exc:
         print(f"drm eval: cannot load the model: {exc}", file=sys.stderr)
         return 1
     ground = None
@@ -114,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"drm eval: {exc}", file=sys.stderr)
         return 1
     print(format_table(scores))
+    print(f"backend: {estimator.estimator.backend}")
     if ground is not None:
         scores["ground_plane"] = {"mode": args.ground_plane, **ground.totals}
         print(f"ground plane {args.ground_plane}: {ground.totals['refined']} people refined, {ground.totals['gated']} "
@@ -122,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
         out = {
             "data": str(args.data), "model": str(args.model) if args.model else "default",
             "input_size": list(estimator.input_size), "ground_plane": args.ground_plane,
-            "passes": args.passes, "exposure": args.exposure, "metrics": scores,
+            "passes": args.passes, "exposure": args.exposure, "backend": estimator.estimator.backend,
+            "metrics": scores,
             "predictions": [{"image": s.image_path, **p.to_json_dict()} for s, p in zip(samples, predictions)],
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)

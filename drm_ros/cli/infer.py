@@ -21,6 +21,7 @@ def configure(parser):
     parser.add_argument("--out", help="write a picture here (.png/.jpg): overlay with ids and depths + top/side 3D view")
     add_floor_arguments(parser, ("off", "params"))
     add_pass_options(parser)
+    add_backend_option(parser)
 
 
 def add_floor_arguments(parser, choices) -> None:
@@ -44,6 +45,30 @@ def floor_from_args(args):
         return GroundPlane.from_height_pitch_roll(args.camera_height, args.camera_pitch, args.camera_roll)
     except PlaneError as exc:
         raise SystemExit(f"drm: {exc}") from None
+
+
+def add_backend_option(parser):
+    """--backend, the same in drm infer, drm eval, drm bench (node parameter backend)."""
+    from drm_ros.backends import CHOICES
+
+    parser.add_argument("--backend", choices=CHOICES, default="auto",
+                        help="who runs the network's convolutions: auto = the fastest installed (openvino, "
+                             "onnxruntime, torch); openvino-bf16 is faster but moves depths (default: %(default)s)")
+
+
+def make_estimator(model, input_size, score_threshold: float, backend: str, threads: int | None = None):
+    """The estimator of the CLI commands on `backend`; torch's threads set to fit it (the runtime
+    takes `threads`, torch then decodes on one). BackendError if the backend cannot run."""
+    import torch
+
+    from drm_ros.backends import resolve, torch_threads
+    from drm_ros.inference import PoseEstimator
+
+    threads = threads or torch.get_num_threads()
+    backend = resolve(backend)
+    torch.set_num_threads(torch_threads(backend, threads))
+    return PoseEstimator.from_file(model, input_size=input_size, score_threshold=score_threshold, backend=backend,
+                                   threads=threads)
 
 
 def add_pass_options(parser):
@@ -81,7 +106,6 @@ def camera_for(args, width: int, height: int):
 def run(args) -> int:
     import cv2
 
-    from drm_ros.inference import PoseEstimator
     from drm_ros.passes import MultiPassEstimator
 
     floor = floor_from_args(args)
@@ -94,8 +118,14 @@ def run(args) -> int:
     if warning:
         print(f"drm infer: {warning}", file=sys.stderr)
     size = tuple(int(v) for v in args.input_size.lower().split("x")) if args.input_size else None
-    estimator = MultiPassEstimator(PoseEstimator.from_file(args.model, input_size=size, score_threshold=args.threshold),
-                                   args.passes, args.max_zooms, args.exposure)
+    from drm_ros.backends import BackendError
+
+    try:
+        estimator = MultiPassEstimator(make_estimator(args.model, size, args.threshold, args.backend),
+                                       args.passes, args.max_zooms, args.exposure)
+    except BackendError as exc:
+        print(f"drm infer: {exc}", file=sys.stderr)
+        return 1
     poses = estimator.estimate(rgb, camera)
     if floor is not None:
         from drm_ros.ground.session import GroundDepth

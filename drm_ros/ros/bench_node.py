@@ -33,7 +33,7 @@ def _frames(n: int = 8):
     return [(decode_jpeg(f.jpeg), f.camera) for f in frames]
 
 
-def _measure(size, duration: float, threads: int, frames) -> dict:
+def _measure(size, duration: float, threads: int, frames, backend: str | None = None) -> dict:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import qos_profile_sensor_data
@@ -45,6 +45,8 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
     params = {"use_sim_time": "false", "image_qos": "sensor_data", "num_threads": threads, "publish_markers": "true"}
     if size:
         params.update(input_size=f"{size[0]}x{size[1]}")
+    if backend:
+        params.update(backend=backend)
     cmd = node_command("/bench/image_raw", "sensor_msgs/msg/Image", "/bench/camera_info", params)
     proc, log = start_node(cmd)
     ctx = rclpy.Context()
@@ -112,17 +114,48 @@ def _measure(size, duration: float, threads: int, frames) -> dict:
             "dropped": len(sent) - len(got)}
 
 
-def run(threads: int = 2, duration: float = 30.0) -> None:
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} CPUs)"
+
+
+def run(threads: int = 2, duration: float = 30.0, backend: str | None = None, size=None,
+        json_path: str | None = None) -> None:
+    """One row per input size (`size`: only that one) with the node on `backend` (None: the
+    node's default); `json_path` also gets the rows as a JSON list."""
+    import json
+
+    from drm_ros.backends import resolve
+    from drm_ros.checkpoint import load_model
+    from drm_ros.paths import DEFAULT_MODEL, model_path
+
     # A load test stays on this machine whatever the caller's shell says (inherited by drm_node).
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))  # its own domain unless given
     os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(config_path("fastdds_shm.xml")))
+    from drm_ros.ros.params import BY_NAME
+
+    ran = resolve(backend or BY_NAME["backend"].default)  # what the node will run: fail here, not in it
+    default_size = tuple(load_model(model_path(DEFAULT_MODEL))[1]["input_size"])
     frames = _frames()
     print(f"drm_node under 640x480 rgb8 images at {RATE_HZ:.0f} Hz for {duration:.0f} s per row; sensor-data QoS, "
-          f"shared-memory FastDDS profile, {threads} inference threads; latency = image stamp -> skeletons received")
-    print(f"{'input':>9} | {'sent':>5} | {'recv':>5} | {'output Hz':>9} | {'p50 ms':>7} | {'p95 ms':>7} | dropped")
-    for size in SIZES:
-        r = _measure(size, duration, threads, frames)
-        label = "default" if size is None else f"{size[0]}x{size[1]}"
-        print(f"{label:>9} | {r['sent']:>5} | {r['received']:>5} | {r['rate_hz']:9.1f} | {r['p50']:7.1f} | "
-              f"{r['p95']:7.1f} | {r['dropped']} ({100 * r['dropped'] / max(r['sent'], 1):.0f} %)")
+          f"shared-memory FastDDS profile, {threads} inference threads, backend {backend or 'default'} -> {ran}; "
+          f"latency = image stamp -> skeletons received")
+    print(f"machine shared with other jobs: {_load()} at the start")
+    print(f"{'input':>9} | {'backend':>13} | {'sent':>5} | {'recv':>5} | {'output Hz':>9} | {'p50 ms':>7} | "
+          f"{'p95 ms':>7} | dropped | load after")
+    rows = []
+    for row_size in [size] if size else SIZES:
+        r = _measure(row_size, duration, threads, frames, backend)
+        w, h = row_size or default_size
+        label = f"{w}x{h}" + ("" if row_size else " (default)")
+        print(f"{label:>9} | {ran:>13} | {r['sent']:>5} | {r['received']:>5} | {r['rate_hz']:9.1f} | {r['p50']:7.1f} | "
+              f"{r['p95']:7.1f} | {r['dropped']} ({100 * r['dropped'] / max(r['sent'], 1):.0f} %) | "
+              f"{os.getloadavg()[0]:.2f}", flush=True)
+        rows.append({"input": f"{w}x{h}", "backend": ran, "hz": round(r["rate_hz"], 2), "p50_ms": round(r["p50"], 1),
+                     "p95_ms": round(r["p95"], 1), "dropped_frac": round(r["dropped"] / max(r["sent"], 1), 4),
+                     "load_average_1min": round(os.getloadavg()[0], 2)})
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(rows, f, indent=1)
+        print(f"wrote {json_path}")

@@ -87,6 +87,7 @@ class DrmNode(LifecycleNode):
         self._error_throttle = ErrorThrottle(self.cfg["error_throttle_sec"])
         self._pending_input_size = False
         self._last_stamp_ns: int | None = None  # of the last frame tracked: a jump back resets the tracks
+        self._pending_backend = False
         self._image_topic = ""
         if not self.cfg["lifecycle"]:
             if self.trigger_configure() == SUCCESS:
@@ -110,6 +111,8 @@ class DrmNode(LifecycleNode):
                 self.cfg[param.name] = param.value
                 if param.name == "input_size":
                     self._pending_input_size = True
+                if param.name == "backend":
+                    self._pending_backend = True
                 if param.name.startswith("tracking_") and self._tracker is not None:
                     self._tracker.gate_m = float(self.cfg["tracking_gate_m"])
                     self._tracker.depth_gate_frac = float(self.cfg["tracking_depth_gate_frac"])
@@ -128,21 +131,21 @@ class DrmNode(LifecycleNode):
     # ------------------------------------------------------------------ lifecycle
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
-            import torch
+            from drm_ros.checkpoint import load_model
+            from drm_ros.paths import DEFAULT_MODEL, model_path
 
-            from drm_ros.inference import PoseEstimator
-
-            torch.set_num_threads(self.cfg["num_threads"])
-            self._estimator = PoseEstimator.from_file(self.cfg["model_path"] or None, self._input_size(),
-                                                      self.cfg["device"], self.cfg["score_threshold"])
-            self._default_input_size = self._estimator.input_size
+            net, info = load_model(self.cfg["model_path"] or model_path(DEFAULT_MODEL))
+            self._default_input_size = tuple(info["input_size"])
+            self._pending_backend = False
+            self._estimator = self._build_estimator(net, self._input_size() or self._default_input_size)
         except Exception as exc:  # noqa: BLE001 - any load failure: report it, stay unconfigured
             self.get_logger().error(f"cannot load the model: {exc}")
             self._estimator = None
             return FAILURE
         self.get_logger().info(
             f"configured: model loaded ({self.cfg['model_path'] or 'default model'}, input "
-            f"{self._estimator.input_size[0]}x{self._estimator.input_size[1]}, {self.cfg['device']})")
+            f"{self._estimator.input_size[0]}x{self._estimator.input_size[1]}, {self.cfg['device']}, backend "
+            f"{self._estimator.backend})")
         self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
                                 self.cfg["tracking_depth_gate_frac"])
         self._depth_filter = self._new_depth_filter()
@@ -159,6 +162,41 @@ class DrmNode(LifecycleNode):
 
             self._pubs["tf"] = self.create_publisher(TFMessage, "/tf", 100)
         return SUCCESS
+
+    def _build_estimator(self, net, input_size):
+        """An estimator on the configured backend; torch's own threads follow it (backends.torch_threads)."""
+        import torch
+
+        from drm_ros.backends import resolve, torch_threads
+        from drm_ros.inference import PoseEstimator
+
+        backend = resolve(self.cfg["backend"])
+        torch.set_num_threads(torch_threads(backend, self.cfg["num_threads"]))
+        return PoseEstimator(net, input_size, self.cfg["score_threshold"], self.cfg["device"], backend=backend,
+                             threads=self.cfg["num_threads"]).prepare()
+
+    def _switch_backend(self) -> None:
+        """Worker thread, between two frames: a new estimator on the new backend with the loaded
+        weights; the old one (and its runtime sessions) is dropped. If the new one cannot be built
+        the old one keeps serving and the log says why."""
+        self._pending_backend = False
+        old = self._estimator
+        try:
+            self._estimator = self._build_estimator(old.net, old.input_size)
+        except Exception as exc:  # noqa: BLE001 - keep serving with the backend that works
+            import torch
+
+            from drm_ros.backends import torch_threads
+
+            torch.set_num_threads(torch_threads(old.backend, self.cfg["num_threads"]))
+            self.get_logger().error(f"backend {self.cfg['backend']} failed ({type(exc).__name__}: {exc}); "
+                                    f"still running on {old.backend}")
+            return
+        del old
+        from drm_ros.compiled import release_memory
+
+        release_memory()
+        self.get_logger().info(f"backend now {self._estimator.backend} (asked for {self.cfg['backend']})")
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         # Each image gets the camera_info with its own stamp (drm_ros/camera_pairing.py); made
@@ -319,6 +357,8 @@ class DrmNode(LifecycleNode):
             self._refuse(f"image is {rgb.shape[1]}x{rgb.shape[0]} but camera_info describes "
                                           f"{camera.width}x{camera.height}")
             return
+        if self._pending_backend:
+            self._switch_backend()
         est = self._estimator
         if self._pending_input_size:
             self._pending_input_size = False

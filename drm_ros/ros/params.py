@@ -83,13 +83,28 @@ def _check_input_size(text: str) -> str | None:
     return None
 
 
+def _check_backend(name: str) -> str | None:
+    """A runtime named explicitly must be installed: refused when set, not at the next frame."""
+    from drm_ros.backends import missing_packages
+
+    missing = missing_packages(name) if name != "auto" else []
+    return f"backend '{name}' needs {', '.join(missing)}, not installed" if missing else None
+
+
 PARAMS: tuple[Param, ...] = (
     Param("lifecycle", False,
           "true: a managed lifecycle node (configure loads the model, activate subscribes and publishes) "
           "driven by a lifecycle manager; false: configures and activates itself at start-up like a plain node."),
     Param("model_path", "", "Model weights file; empty = the default model shipped with drm_ros."),
     Param("device", "cpu", "Torch device for inference: cpu, cuda or cuda:<index>.", pattern=r"cpu|cuda(:\d+)?"),
-    Param("num_threads", 2, "CPU threads for inference (torch.set_num_threads).", range=(1, 64, 1)),
+    Param("num_threads", 2, "CPU threads for inference: the runtime's (backend openvino/onnxruntime, torch then "
+          "decodes on one thread so the two never fight) or torch's (backend torch).", range=(1, 64, 1)),
+    Param("backend", "auto", "Who runs the network's convolutions: auto = the fastest installed (openvino, then "
+          "onnxruntime, then torch); openvino and onnxruntime run it in fp32 (outputs within 1e-3 of torch) from an "
+          "ONNX file exported once per model and input size into ~/.cache/drm_ros/onnx ($DRM_CACHE_DIR/onnx); "
+          "openvino-bf16 is faster but moves depths (README); torch = TorchScript. A change at run time rebuilds the estimator "
+          "between two frames.", choices=("auto", "torch", "openvino", "onnxruntime", "openvino-bf16"),
+          runtime=True, check=_check_backend),
     Param("input_size", "", "Network input size 'WxH' in pixels, both multiples of 32 (e.g. '320x256'); empty = "
           "the model's default. One parameter so that a run-time change is one step (never a frame at a mixed size).",
           runtime=True, pattern=r"|\d+x\d+", check=_check_input_size),
