@@ -15,7 +15,8 @@ such a pose is in metres when it spans so many pixels (root depth). Both can be 
     correction of the 2D branch's joints (a missed or swapped joint, a skeleton whose bones do
     not fit together). The 3D is lifted from the shifted joints; the published 2D stays the 2D
     branch's. Measured before wiring it in (a probe on the robot-range split's real MoveNet
-    errors): PCK@150mm of root-relative 3D with the true relative depth 66.9 -> 70.9;
+    errors, model/logs/lifter/refine_probe.log): PCK@150mm of root-relative 3D with the true
+    relative depth 66.9 -> 71.4;
   * the image-feature head (network.DepthHead): root feature + PDQM queries + this lifter's
     hidden state -> a correction of all of them, zero at initialisation, trained on renders.
 
