@@ -25,7 +25,6 @@ def configure(parser):
                         help="soak: comma-separated phases to run (soak, churn, faults, garbage, model)")
     parser.add_argument("--frames", type=int, default=10_000, help="soak: frames streamed at 30 Hz")
     parser.add_argument("--garbage", type=int, default=1_000, help="soak: malformed messages (garbage phase)")
-    parser.add_argument("--json", default=None, help="soak: write the results to this JSON file")
     parser.add_argument("--transport", choices=("shm", "udp"), default="shm",
                         help="soak: shm = config/fastdds_shm.xml in every process (default); udp = Fast DDS defaults")
     parser.add_argument("--changes", type=int, default=50, help="memory: run-time input size changes")
@@ -43,7 +42,7 @@ def configure(parser):
                         help="node: only this network input size (default: the model's and four others)")
     parser.add_argument("--json", default=None, metavar="FILE",
                         help="node: also write the rows as a JSON list of {input, backend, hz, p50_ms, p95_ms, "
-                             "dropped_frac}")
+                             "dropped_frac}; soak: write the results to this file")
 
 
 # the node and memory benchmarks start rclpy, so they live in the ROS edge
