@@ -45,7 +45,10 @@ class Rig:
         # backend torch: the in-process rigs share 2 cores between the node, the executor and the
         # test; with OpenVINO's own thread pool next to them these tests timed out in some runs
         # (not isolated; test_backends.py and test_node_reconfigure.py cover the runtimes)
-        defaults = {"error_throttle_sec": 60.0, "image_qos": "reliable", "backend": "torch"}
+        # camera_info_wait_sec 2 s: a camera_info delayed past the default 0.2 s on a loaded CI
+        # machine made a frame be skipped (the pairing tests set their own waits)
+        defaults = {"error_throttle_sec": 60.0, "image_qos": "reliable", "backend": "torch",
+                    "camera_info_wait_sec": 2.0}
         overrides = [Parameter(k, value=v) for k, v in {**defaults, **params}.items()]
         self.node = DrmNode(context=self.ctx, namespace=ns, parameter_overrides=overrides)
         self.executor.add_node(self.node)
