@@ -83,9 +83,18 @@ class Rig:
         pub_ready = wait_until(lambda: self.pub_info.get_subscription_count() > 0, 10, "camera_info subscriber")
         assert pub_ready
         msg = camera_info_msg(self.camera, stamp_of(self.sec), FRAME_ID, k)
-        self.pub_info.publish(msg)
-        # The status changes with every message (fx printed, or a different error).
-        wait_until(lambda: self.node.stats.camera_info_status != before or self._info_same(msg), 10, "camera_info")
+        # Sent again every 0.5 s until the node shows it: the node's camera_info reader is best
+        # effort, and a reader drops samples from a writer it has not matched yet even when the
+        # writer already counts the reader (discovery is not symmetric); one lost sample here
+        # timed out a CI run. The status changes with every message (fx printed, or an error).
+        seen = lambda: self.node.stats.camera_info_status != before or self._info_same(msg)  # noqa: E731
+        for _ in range(20):
+            self.pub_info.publish(msg)
+            try:
+                return wait_until(seen, 0.5, "camera_info")
+            except AssertionError:
+                continue
+        raise AssertionError("the node never showed the camera_info (sent 20 times over 10 s)")
 
     def _info_same(self, msg) -> bool:
         cam = self.node._camera
@@ -113,6 +122,9 @@ class Rig:
         wait_until(lambda: re.search(pattern, self.read_log(capfd)), 5, f"log line matching {pattern!r}")
 
     def expect_served(self, stamp, timeout: float = 20.0) -> Skeleton3DArray:
+        # both ends of the output topics matched, or the first output could go to nobody
+        for name, collector in (("skeletons", self.skeletons), ("markers", self.markers)):
+            wait_until(lambda: collector.sub.get_publisher_count() > 0, 10, f"the node's {name} publisher")
         msgs = wait_until(lambda: self.skeletons.with_stamp(stamp), timeout, "skeletons for the frame")
         wait_until(lambda: any(a.markers and a.markers[0].header.stamp == stamp for a in list(self.markers.messages)),
                    timeout, "markers for the frame")
