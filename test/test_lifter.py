@@ -40,6 +40,23 @@ def test_weak_perspective_target_recovers_depth():
     assert float(people["joints3d"][:, -1, 2].min()) >= 1.0 and float(people["joints3d"][:, -1, 2].max()) <= 9.5
 
 
+def test_mirrored_people_keep_their_depths_and_swap_sides():
+    """Mirror augmentation: depth targets of a mirrored person are the original's with left and
+    right swapped; the root depth and the person's 2D spread do not change."""
+    people = {k: torch.from_numpy(v) for k, v in
+              sample_projected(12, "config/synth/test_near.yaml", 1, (384, 288)).items()}
+    idx, noise = torch.arange(12), torch.zeros(12, dtype=torch.long)
+    flip = torch.arange(12) % 2 == 0
+    _, spread, dz, size, _ = make_batch(people, idx, NoisePool.clean(), noise)
+    f_m, spread_m, dz_m, size_m, _ = make_batch(people, idx, NoisePool.clean(), noise, flip)
+    left, right = 5, 6  # shoulders
+    assert torch.allclose(dz_m[flip][:, left], dz[flip][:, right]) and torch.allclose(dz_m[~flip], dz[~flip])
+    assert torch.allclose(size_m, size, atol=1e-5) and torch.allclose(spread_m, spread, atol=1e-5)
+    shape = f_m[:, : 2 * J2D].unflatten(-1, (J2D, 2))
+    original = make_batch(people, idx, NoisePool.clean(), noise)[0][:, : 2 * J2D].unflatten(-1, (J2D, 2))
+    assert torch.allclose(shape[flip][:, left, 0], -original[flip][:, right, 0], atol=1e-5)
+
+
 def test_lifter_head_starts_at_the_lifter():
     """The image-feature correction is zero at initialisation: DRM's depth = the lifter's."""
     net = DRMNet(NetworkConfig(lifter=True, lifter_width=32, lifter_blocks=1, depth_channels=8, depth_hidden=16)).eval()

@@ -13,7 +13,9 @@ which is added to each projected pose. Occlusion, truncation, left/right confusi
 heavy tails come with it for free.
 
 Procedural diversity: a share of the people get joint rotations far larger than the renders'
-(`extra_perturb_deg`) so the lifter also sees poses no clip contains.
+(`extra_perturb_deg`) so the lifter also sees poses no clip contains, and (`mirror`, INFERRED) a
+share of each batch is mirrored left/right: a mirrored motion is as plausible as the original,
+so the corpus doubles for free.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import torch
 from drm_ros.camera import Letterbox
 from drm_ros.codec import J2D
 from drm_ros.lifter import PoseLifter, lifter_input, spread_px
-from drm_ros.skeleton import LEFT_HIP, RIGHT_HIP, ROOT
+from drm_ros.skeleton import FLIP_INDEX, LEFT_HIP, RIGHT_HIP, ROOT
 from drm_ros.training.config import read_config
 
 PEOPLE_PER_CAMERA = 4
@@ -60,6 +62,7 @@ class LifterConfig:
     size_weight: float = 1.0  # loss weight of log S against the dz L1 (m)
     refine_2d: bool = False  # also learn the 2D shift (lifter.py); its L1 is in units of the spread
     refine_weight: float = 1.0
+    mirror: float = 0.0  # share of each batch mirrored left/right (make_batch)
     seed: int = 0
     threads: int = 1
     out_dir: str = "runs/lifter"
@@ -149,18 +152,32 @@ class NoisePool:
         return cls(torch.zeros(n, J2D, 2), torch.ones(n, J2D))
 
 
-def make_batch(people: dict[str, torch.Tensor], idx: torch.Tensor, pool: NoisePool, noise_idx: torch.Tensor
+def mirrored(clean: torch.Tensor, j3d: torch.Tensor, flip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rows of `flip` mirrored left/right: 2D about the vertical through the root (the
+    lifter's input is root-relative, so where the mirror line lies does not matter to it) with
+    left and right joints swapped; 3D depths unchanged, joints swapped alike."""
+    if flip is None or not bool(flip.any()):
+        return clean, j3d
+    root_x = 0.5 * (clean[:, LEFT_HIP, 0] + clean[:, RIGHT_HIP, 0])
+    flipped = clean[:, list(FLIP_INDEX[:J2D])].clone()
+    flipped[..., 0] = 2 * root_x[:, None] - flipped[..., 0]
+    f2, f3 = flip[:, None, None], flip[:, None, None]
+    return torch.where(f2, flipped, clean), torch.where(f3, j3d[:, list(FLIP_INDEX)], j3d)
+
+
+def make_batch(people: dict[str, torch.Tensor], idx: torch.Tensor, pool: NoisePool, noise_idx: torch.Tensor,
+               flip: torch.Tensor | None = None
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Noisy lifter inputs and targets: (features, log_spread, dz target (m), log S target,
-    2D shift target (the clean joints minus the noisy ones, in units of the noisy spread))."""
-    clean = people["joints_net"][idx]
+    2D shift target (the clean joints minus the noisy ones, in units of the noisy spread)).
+    `flip` (bool per row) mirrors those people first."""
+    clean, j3d = mirrored(people["joints_net"][idx], people["joints3d"][idx], flip)
     root_c = 0.5 * (clean[:, LEFT_HIP] + clean[:, RIGHT_HIP])
     s = spread_px(clean, root_c, torch.ones(clean.shape[:2]))
     joints = clean + pool.residual[noise_idx] * s[:, None, None]
     score = pool.score[noise_idx]
     root = 0.5 * (joints[:, LEFT_HIP] + joints[:, RIGHT_HIP])  # the codec's root: the estimated hips
     features, log_spread = lifter_input(joints, root, score)
-    j3d = people["joints3d"][idx]
     z_root = j3d[:, ROOT, 2]
     dz = j3d[:, :J2D, 2] - z_root[:, None]
     log_size = torch.log(z_root / people["f_net"][idx]) + log_spread
@@ -226,8 +243,9 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     running = []
     for step in range(start, cfg.steps + 1):
         idx = torch.randint(n, (cfg.batch_size,), generator=g)
-        features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool,
-                                                        torch.randint(len(pool.score), (cfg.batch_size,), generator=g))
+        noise_idx = torch.randint(len(pool.score), (cfg.batch_size,), generator=g)
+        flip = torch.rand(cfg.batch_size, generator=g) < cfg.mirror if cfg.mirror > 0 else None
+        features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool, noise_idx, flip)
         dz, log_size, shift, _ = lifter(features)
         loss = (dz - dz_t).abs().mean() + cfg.size_weight * (log_size - size_t).abs().mean()
         if cfg.refine_2d:
