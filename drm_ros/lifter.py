@@ -29,6 +29,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from drm_ros.skeleton import FLIP_INDEX
+
 MIN_SCORE = 0.05  # joint weight floor in the spread: a missed joint still counts a little
 
 
@@ -47,6 +49,29 @@ def lifter_input(joints_net: torch.Tensor, root_net: torch.Tensor, joint_score: 
     shape = (joints_net - root_net[..., None, :]) / s[..., None, None]
     shape = shape.clamp(-8.0, 8.0)  # a wild joint must not dominate the input
     return torch.cat([shape.flatten(-2), joint_score.clamp(0.0, 1.0)], dim=-1), s.log()
+
+
+def mirror_features(features: torch.Tensor, num_joints: int) -> torch.Tensor:
+    """The lifter input of the same person seen in a mirror: x offsets negated, left and right
+    joints (and their scores) swapped."""
+    flip = list(FLIP_INDEX[:num_joints])
+    shape = features[..., : 2 * num_joints].unflatten(-1, (num_joints, 2))[..., flip, :]
+    shape = torch.stack([-shape[..., 0], shape[..., 1]], dim=-1)
+    return torch.cat([shape.flatten(-2), features[..., 2 * num_joints:][..., flip]], dim=-1)
+
+
+def flip_averaged(lifter: "PoseLifter", features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The lifter's (dz, log S, shift, hidden), dz / log S / shift averaged with those of the
+    mirrored input mapped back (INFERRED, test-time flip averaging as in many 3D pose lifters:
+    a mirrored pose is as plausible as the original, so the two estimates err independently).
+    `hidden` stays the unmirrored one's: the image head was trained on it."""
+    j = lifter.num_joints
+    flip = list(FLIP_INDEX[:j])
+    dz, log_size, shift, hidden = lifter(features)
+    dz_m, log_size_m, shift_m, _ = lifter(mirror_features(features, j))
+    shift_m = shift_m[..., flip, :]
+    shift_m = torch.stack([-shift_m[..., 0], shift_m[..., 1]], dim=-1)
+    return 0.5 * (dz + dz_m[..., flip]), 0.5 * (log_size + log_size_m), 0.5 * (shift + shift_m), hidden
 
 
 class ResidualBlock(nn.Module):

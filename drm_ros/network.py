@@ -28,7 +28,7 @@ from torch import nn
 from drm_ros.backbones import build_backbone
 from drm_ros.backbones.movenet import HEAD_HIDDEN, MoveNetHeads
 from drm_ros.codec import J2D, decode_2d
-from drm_ros.lifter import PoseLifter, lifter_input
+from drm_ros.lifter import PoseLifter, flip_averaged, lifter_input
 from drm_ros.pdqm import PDQM, sample_at
 
 # Prior of log(Z_root / f_net): a person 6 m away seen with a 600 px focal length. Added to the
@@ -52,6 +52,7 @@ class NetworkConfig:
     lifter_width: int = 512
     lifter_blocks: int = 2
     lifter_refine_2d: bool = False  # the lifter (and its image correction) also shift the 2D joints (lifter.py)
+    lifter_flip_test: bool = False  # average the lifter with its mirrored input at inference (lifter.flip_averaged)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "NetworkConfig":
@@ -91,9 +92,10 @@ class DepthHead(nn.Module):
     lifter's estimate; its last layer starts at zero, so training starts from the pretrained
     lifter's geometry instead of from noise."""
 
-    def __init__(self, in_dim: int, hidden: int, lifter: PoseLifter | None = None):
+    def __init__(self, in_dim: int, hidden: int, lifter: PoseLifter | None = None, flip_test: bool = False):
         super().__init__()
         self.lifter = lifter
+        self.flip_test = flip_test  # at inference only: training sees each input once
         extra = lifter.width if lifter is not None else 0
         self.refine_2d = lifter is not None and lifter.refine_2d
         out = 1 + J2D + (2 * J2D if self.refine_2d else 0)
@@ -110,7 +112,10 @@ class DepthHead(nn.Module):
             y = self.mlp(x)
             return y[..., 0] + LOG_DEPTH_PRIOR, y[..., 1:], joints
         features, log_spread = lifter_input(joints, root, joint_score)
-        dz, log_size, shift, hidden = self.lifter(features)
+        if self.flip_test and not self.training:
+            dz, log_size, shift, hidden = flip_averaged(self.lifter, features)
+        else:
+            dz, log_size, shift, hidden = self.lifter(features)
         y = self.mlp(torch.cat([x, hidden], dim=-1))
         log_depth, dz = log_size - log_spread + y[..., 0], dz + y[..., 1 : 1 + J2D]
         if not self.refine_2d:
@@ -150,7 +155,7 @@ class DRMNet(nn.Module):
         self.pdqm = PDQM(HEAD_HIDDEN, J2D, cfg.pdqm_dim) if cfg.pdqm else None
         in_dim = cfg.depth_channels + (self.pdqm.out_dim if self.pdqm is not None else 0)
         lifter = PoseLifter(J2D, cfg.lifter_width, cfg.lifter_blocks, refine_2d=cfg.lifter_refine_2d) if cfg.lifter else None
-        self.depth_head = DepthHead(in_dim, cfg.depth_hidden, lifter)
+        self.depth_head = DepthHead(in_dim, cfg.depth_hidden, lifter, cfg.lifter_flip_test)
 
     # -- the three stages, separately callable (training caches the frozen 2D stage) ----------
     def maps(self, image: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -40,14 +40,36 @@ def ros_context():
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
     executor = MultiThreadedExecutor(num_threads=2, context=ctx)
-    thread = threading.Thread(target=executor.spin, daemon=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=_spin, args=(executor, stop), daemon=True)
     thread.start()
     try:
         yield ctx, executor
     finally:
+        stop.set()
+        thread.join(timeout=5)
         executor.shutdown()
         rclpy.try_shutdown(context=ctx)
-        thread.join(timeout=5)
+
+
+def _spin(executor, stop: threading.Event) -> None:
+    """executor.spin() that survives rclpy's race between a node or subscription destroyed from
+    another thread (a test closing its rig, a lifecycle transition, image_qos auto re-subscribing
+    in a pool thread) and the spin thread adding that entity's QoS event handler to its wait set:
+    rclpy raises InvalidHandle there, spin() died with it, and every later test of the module
+    timed out waiting for callbacks that no thread ran (seen in CI). The next spin_once rebuilds
+    the wait set without the destroyed entity. (drm_node itself spins one thread, where the
+    race cannot happen.)"""
+    from rclpy.exceptions import InvalidHandle
+    from rclpy.executors import ExternalShutdownException, ShutdownException
+
+    while not stop.is_set():
+        try:
+            executor.spin_once(timeout_sec=0.05)
+        except InvalidHandle:
+            continue
+        except (ExternalShutdownException, ShutdownException):
+            return
 
 
 class Collector:

@@ -57,6 +57,25 @@ def test_mirrored_people_keep_their_depths_and_swap_sides():
     assert torch.allclose(shape[flip][:, left, 0], -original[flip][:, right, 0], atol=1e-5)
 
 
+def test_flip_averaged_lifter_is_mirror_equivariant():
+    """Flip averaging makes any lifter answer a mirrored person with the mirrored answer."""
+    from drm_ros.lifter import flip_averaged, mirror_features
+    from drm_ros.skeleton import FLIP_INDEX
+
+    torch.manual_seed(0)
+    lifter = PoseLifter(J2D, 32, 1, dropout=0.0, refine_2d=True).eval()
+    torch.nn.init.normal_(lifter.shift.weight, std=0.1)  # a non-zero shift, so its mirroring is checked
+    f = torch.cat([torch.randn(5, 2 * J2D), torch.rand(5, J2D)], dim=-1)
+    assert torch.equal(mirror_features(mirror_features(f, J2D), J2D), f)
+    flip = list(FLIP_INDEX[:J2D])
+    dz, size, shift, _ = flip_averaged(lifter, f)
+    dz_m, size_m, shift_m, _ = flip_averaged(lifter, mirror_features(f, J2D))
+    assert torch.allclose(dz_m, dz[:, flip], atol=1e-5) and torch.allclose(size_m, size, atol=1e-5)
+    assert torch.allclose(shift_m[..., 0], -shift[:, flip, 0], atol=1e-5)
+    assert torch.allclose(shift_m[..., 1], shift[:, flip, 1], atol=1e-5)
+    assert not torch.allclose(dz, lifter(f)[0], atol=1e-3)  # it does change a lifter that is not symmetric
+
+
 def test_lifter_head_starts_at_the_lifter():
     """The image-feature correction is zero at initialisation: DRM's depth = the lifter's."""
     net = DRMNet(NetworkConfig(lifter=True, lifter_width=32, lifter_blocks=1, depth_channels=8, depth_hidden=16)).eval()

@@ -269,8 +269,10 @@ def test_two_process_compressed_end_to_end(ros, tmp_path):
         rgb = good_frame()
         camera = Camera.default_for(rgb.shape[1], rgb.shape[0])
         jpg = cv2.imencode(".jpg", rgb[..., ::-1])[1].tobytes()
-        wait_until(lambda: pub_jpeg.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0, 30,
-                   "the node process to subscribe")
+        # a new process loads torch, the model and its backend first: slow on a loaded CI machine
+        subscribed = lambda: pub_jpeg.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0  # noqa: E731
+        wait_until(lambda: subscribed() or proc.proc.poll() is not None, 120, "the node process to subscribe")
+        assert subscribed(), f"drm_node exited with {proc.proc.returncode}:\n{proc.output}"
         sec = [200]
 
         def send(data: bytes):

@@ -28,6 +28,7 @@ from drm_ros.bags.messages import poseset_from_skeletons
 from drm_ros.bags.typestore import typestore
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.ros.bag_replay import BagPlayer, read_bag
+from drm_ros.ros.confine import confine_dds
 
 REPO_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "drm_node"
 NAMESPACE = "/drm_eval"
@@ -103,6 +104,8 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
             image_stamps[i] = h.stamp.sec * 1_000_000_000 + h.stamp.nanosec
     frame_stamps = list(image_stamps.values())
 
+    # its own domain, always: the replay publishes /clock, which must not reach a robot's nodes
+    confine_dds(own_domain=True)
     node_proc, node_log = start_node(node_command(image_topic, topics[image_topic], info_topic, node_params))
 
     ctx = rclpy.Context()

@@ -121,8 +121,9 @@ def run(threads: int = 2, cycles: int = 100, changes: int = 50) -> None:
     from drm_ros.ros.bench_node import _frames
     from drm_ros.ros.node import DrmNode
 
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"  # stays on this machine whatever the shell says
-    os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))  # its own domain unless given
+    from drm_ros.ros.confine import confine_dds
+
+    confine_dds()  # a load test stays on this machine (confine.py)
     (rgb, camera), = _frames(1)
     ctx = rclpy.Context()
     rclpy.init(context=ctx)

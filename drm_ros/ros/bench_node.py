@@ -129,9 +129,9 @@ def run(threads: int = 2, duration: float = 30.0, backend: str | None = None, si
     from drm_ros.checkpoint import load_model
     from drm_ros.paths import DEFAULT_MODEL, model_path
 
-    # A load test stays on this machine whatever the caller's shell says (inherited by drm_node).
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))  # its own domain unless given
+    from drm_ros.ros.confine import confine_dds
+
+    confine_dds()  # a load test stays on this machine (confine.py)
     os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(config_path("fastdds_shm.xml")))
     from drm_ros.ros.params import BY_NAME
 

@@ -50,8 +50,9 @@ def run(phases=PHASES, frames: int = 10_000, cycles: int = 100, garbage: int = 1
     # the README recommends for raw images on one machine. With the default UDP transports a
     # lockstep run here lost or delayed camera_info behind 640x480 images past the node's 0.2 s
     # pairing wait (1 of 40 frames refused, median round trip 344 ms vs 88 ms with shared memory).
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 100 + 1))
+    from drm_ros.ros.confine import confine_dds
+
+    confine_dds()  # a load test stays on this machine (confine.py)
     if transport == "shm":
         os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(config_path("fastdds_shm.xml")))
     else:  # Fast DDS's default transports (UDP on loopback + its own shared memory), for comparison
