@@ -28,12 +28,12 @@ def ros():
         yield ctx, executor
 
 
-def _served(rig, k=None):
+def _served(rig, k=None, timeout: float = 20.0):
     """Send camera_info (optionally another K) + the frame; the node's skeletons for it."""
     rig.set_camera_info(k)
     stamp = rig.next_stamp()
     rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
-    return rig.expect_served(stamp)
+    return rig.expect_served(stamp, timeout)
 
 
 def _refused(rig, msg, capfd):
@@ -140,7 +140,7 @@ def test_backend_changes_at_run_time(ros, capfd, monkeypatch):
         assert len(first.skeletons) >= 3
         for name in runtimes + ["torch"]:
             assert node.set_parameters([Parameter("backend", value=name)])[0].successful
-            out = _served(rig)
+            out = _served(rig, timeout=120.0)  # the first frame exports and compiles the runtime's graph
             assert node._estimator.backend == name and node._estimator.input_size == (320, 256)
             assert [s.score for s in out.skeletons] == pytest.approx([s.score for s in first.skeletons], abs=1e-3)
             wait_until(lambda: f"backend now {name}" in rig.read_log(capfd), 5, "the switch logged")

@@ -88,7 +88,7 @@ class _Outputs:
 
 
 def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0, node_params: dict | None = None,
-                 startup_timeout: float = 60.0, log=print) -> dict:
+                 startup_timeout: float = 180.0, log=print) -> dict:
     bag = Path(bag)
     topics = bag_topics(bag)
     image_topic = next((t for t, ty in topics.items() if ty in IMAGE_TYPES), None)
