@@ -61,17 +61,18 @@ def mirror_features(features: torch.Tensor, num_joints: int) -> torch.Tensor:
 
 
 def flip_averaged(lifter: "PoseLifter", features: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """The lifter's (dz, log S, shift, hidden), dz / log S / shift averaged with those of the
-    mirrored input mapped back (INFERRED, test-time flip averaging as in many 3D pose lifters:
-    a mirrored pose is as plausible as the original, so the two estimates err independently).
-    `hidden` stays the unmirrored one's: the image head was trained on it."""
+    """The lifter's (dz, log S, shift, hidden), dz and shift averaged with those of the mirrored
+    input mapped back (INFERRED, test-time flip averaging as in many 3D pose lifters: a mirrored
+    pose is as plausible as the original, so the two estimates err partly independently).
+    log S and `hidden` stay the unmirrored input's: the image head's correction was trained on
+    them (averaging log S too cost AP_root@25cm 17.9 -> 16.8 on the robot-range split)."""
     j = lifter.num_joints
     flip = list(FLIP_INDEX[:j])
     dz, log_size, shift, hidden = lifter(features)
-    dz_m, log_size_m, shift_m, _ = lifter(mirror_features(features, j))
+    dz_m, _, shift_m, _ = lifter(mirror_features(features, j))
     shift_m = shift_m[..., flip, :]
     shift_m = torch.stack([-shift_m[..., 0], shift_m[..., 1]], dim=-1)
-    return 0.5 * (dz + dz_m[..., flip]), 0.5 * (log_size + log_size_m), 0.5 * (shift + shift_m), hidden
+    return 0.5 * (dz + dz_m[..., flip]), log_size, 0.5 * (shift + shift_m), hidden
 
 
 class ResidualBlock(nn.Module):
