@@ -206,21 +206,24 @@ def lens_reach(camera: Camera) -> tuple[float, float]:
     return tuple(float(np.degrees(np.arccos(np.clip(r[2], -1, 1)))) for r in rays)
 
 
-def plan_views(camera: Camera, input_size: tuple[int, int]) -> list[View]:
+def plan_views(camera: Camera, input_size: tuple[int, int], centre_half_fov: float = VIEW_CENTRE_HALF_FOV,
+               side_half_fov: float = VIEW_SIDE_HALF_FOV, side_pitch: float = VIEW_SIDE_PITCH,
+               side_input: tuple[int, int] = VIEW_SIDE_INPUT, centre: bool = True) -> list[View]:
     """The perspective views a wide fisheye is seen through: the centre view at the estimator's
     input size, plus a portrait side view turned towards each side the lens reaches more than
     VIEW_RIM_MARGIN beyond the centre view, reaching VIEW_RIM_MARGIN past that side's edge; none
-    for any other camera, or a fisheye no wider than WIDE_LENS_DEG."""
+    for any other camera, or a fisheye no wider than WIDE_LENS_DEG. (The keywords are for
+    tools/fisheye_view_plans.py, which measured the defaults.)"""
     if not camera.is_fisheye:
         return []
     left, right = lens_reach(camera)
     if max(left, right) <= WIDE_LENS_DEG:
         return []
-    views = [View.make(pinhole(*input_size, min(VIEW_CENTRE_HALF_FOV, max(left, right))), np.eye(3))]
+    views = [View.make(pinhole(*input_size, min(centre_half_fov, max(left, right))), np.eye(3))] if centre else []
     for sign, reach in ((-1.0, left), (1.0, right)):
-        if reach > VIEW_CENTRE_HALF_FOV + VIEW_RIM_MARGIN:
-            yaw = reach + VIEW_RIM_MARGIN - VIEW_SIDE_HALF_FOV
-            views.append(View.make(pinhole(*VIEW_SIDE_INPUT, VIEW_SIDE_HALF_FOV), turn(sign * yaw, VIEW_SIDE_PITCH)))
+        if reach > centre_half_fov + VIEW_RIM_MARGIN:
+            yaw = reach + VIEW_RIM_MARGIN - side_half_fov
+            views.append(View.make(pinhole(*side_input, side_half_fov), turn(sign * yaw, side_pitch)))
     return views
 
 

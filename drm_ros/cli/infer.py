@@ -83,7 +83,7 @@ def add_pass_options(parser):
     parser.add_argument("--max-zooms", type=int, default=2, help="zoom: at most this many re-looks per image")
     parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gamma",
                         help="brighten dark images before the network (default: %(default)s)")
-    parser.add_argument("--fisheye-views", action=argparse.BooleanOptionalAction, default=False,
+    parser.add_argument("--fisheye-views", action=argparse.BooleanOptionalAction, default=True,
                         help="see a fisheye (equidistant) camera wider than 100 degrees through perspective views "
                              "(a centre view and one turned to each side) instead of --passes (default: %(default)s)")
 
