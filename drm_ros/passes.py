@@ -40,13 +40,15 @@ COCO_SIGMAS = np.array([.026, .025, .025, .035, .035, .079, .079, .072, .072, .0
                         .089, .089])
 DUPLICATE_OKS = 0.5  # two people this similar in 2D are one person seen twice
 # Two views draw one person differently enough (one view cuts or bends a limb) that OKS misses
-# most duplicates between views (measured: 18 of 18 unmatched extra people on 60 fisheye scenes
-# had a pelvis within 15 px of another's); between views the pelvis decides as well.
+# most duplicates between views (seen while developing: of 18 unmatched extra people on 60 fisheye
+# scenes, 17 had a pelvis within 15 px of another person's); between views the pelvis decides too
+# (37 unmatched people on 142 scenes with OKS alone in a development run, 2 with the pelvis rule:
+# model/logs/fisheye/view_plans_test.log).
 DUPLICATE_PELVIS = 0.2  # pelvises closer than this x the taller box's height: one person
-# Perspective views of a wide lens (INFERRED, ours; measured in model/logs/fisheye/views_*.log)
+# Perspective views of a wide lens (INFERRED, ours; measured in model/logs/fisheye/view_plans_*.log)
 WIDE_LENS_DEG = 50.0  # a lens reaching further than this off axis, horizontally, is seen through views
-# Chosen on model/logs/fisheye/views_plans.log (142 scenes; 50 -> 40 degrees found 77 instead of 57 %
-# within 20 degrees, a narrower view draws people bigger), confirmed on a second seed.
+# Chosen on model/logs/fisheye/view_plans_test.log (142 scenes; 50 -> 40 degrees found 76 instead of
+# 56 % within 20 degrees: a narrower view draws people bigger), held on a second seed (_heldout).
 VIEW_CENTRE_HALF_FOV = 40.0  # the centre view (horizontal half field of view), at the estimator's input size
 VIEW_SIDE_HALF_FOV = 30.0  # a side view: portrait, 60 x 75 degrees, at VIEW_SIDE_INPUT
 VIEW_SIDE_INPUT = ZOOM_INPUT
