@@ -11,9 +11,11 @@ pinhole with the same K (config/synth/test_fisheye*.yaml, same seed):
   centre    x fisheye magnification / the on-axis magnification f, times cos(theta)
             (Camera.depth_scale, what the codec applies: measured best)
 
-It reads the predictions that `drm eval --json` saved (no second inference run):
+It reads the predictions that `drm eval --json` saved (no second inference run); the three
+readings mean something only for the fisheye image seen as it is (--no-fisheye-views: through
+perspective views the codec applies no fisheye factor, and only 'centre' is the prediction as made):
 
-    drm eval --data data/fisheye_test --json fisheye.json
+    drm eval --data data/fisheye_test --no-fisheye-views --json fisheye.json
     drm eval --data data/fisheye_test_pinhole --json pinhole.json
     tools/fisheye_depth.py --fisheye data/fisheye_test fisheye.json --pinhole data/fisheye_test_pinhole pinhole.json
 
