@@ -118,6 +118,22 @@ def same_people(fisheye: list, predictions: list, pinhole: list) -> tuple[list, 
     return samples, preds
 
 
+def found_by_both(fisheye: list, fish_preds: list, pinhole: list, pin_preds: list) -> tuple[np.ndarray, np.ndarray]:
+    """Root errors (m) of the people both cameras' predictions found (the same 3D root in both
+    sets): (pinhole, fisheye). The mean root error over all found people also measures who is
+    found; this compares depth on the same people."""
+    e_pin, e_fish = [], []
+    for fs, fp, ps, pp in zip(fisheye, fish_preds, pinhole, pin_preds):
+        m_pin, m_fish = match_persons(pp, ps), match_persons(fp, fs)
+        for q in np.flatnonzero(m_pin >= 0):
+            gt = ps.joints3d[q, ROOT]
+            same = np.flatnonzero(np.linalg.norm(fs.joints3d[:, ROOT] - gt, axis=1) < 1e-3)
+            if len(same) and m_fish[same[0]] >= 0:
+                e_pin.append(np.linalg.norm(pp.roots[m_pin[q]] - gt))
+                e_fish.append(np.linalg.norm(fp.roots[m_fish[same[0]]] - gt))
+    return np.array(e_pin), np.array(e_fish)
+
+
 def predictions_from_json(path: Path) -> dict[str, PoseSet]:
     """image path -> PoseSet, from a `drm eval --json` file."""
     out = {}
@@ -178,10 +194,14 @@ def main() -> int:
     for name, (samples, predictions) in sets.items():
         print(f"\ndrm eval's metrics on the same {n} scenes, {name}:")
         print(format_table(evaluate(predictions[:n], samples[:n])))
-    (fs, fp), (ps, _) = sets.values()
+    (fs, fp), (ps, pp) = sets.values()
     samples, predictions = same_people(fs[:n], fp[:n], ps[:n])
     print(f"\ndrm eval's metrics on the same {n} scenes, fisheye, only the people the pinhole twin also sees:")
     print(format_table(evaluate(predictions, samples)))
+    e_pin, e_fish = found_by_both(fs[:n], fp[:n], ps[:n], pp[:n])
+    if len(e_pin):
+        print(f"\nroot error on the {len(e_pin)} people found in both: mean {1000 * e_fish.mean():.0f} mm fisheye vs "
+              f"{1000 * e_pin.mean():.0f} mm pinhole, median {1000 * np.median(e_fish):.0f} vs {1000 * np.median(e_pin):.0f} mm")
     return 0
 
 
