@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 from posehelpers import person, poses_from
 
-from drm_ros.camera import Camera
+from drm_ros.camera import Camera, Letterbox
 from drm_ros.codec import J2D, lift_to_3d
-from drm_ros.camera import Letterbox
 from drm_ros.fisheye_views import View, pinhole, turn
 from drm_ros.passes import (VIEW_RIM_MARGIN, concat, estimate_passes, lens_reach, merge_views, plan_views)
 
@@ -69,21 +68,21 @@ def test_views_cover_a_wide_fisheye_and_nothing_else():
         assert not view.inner_edges(FISH)[outer] and view.inner_edges(FISH)[2 - outer]
 
 
-def _person_at(root, score, view_of_origin):
+def _person_at(root, score):
     p = poses_from([person(root)])
     p.scores[:] = score
-    return p, view_of_origin
+    return p
 
 
 def test_merge_views_joins_one_person_seen_by_two_views_but_keeps_neighbours():
-    a, _ = _person_at([0.0, 0.0, 4.0], 0.6, 0)
-    b, _ = _person_at([0.0, 0.0, 4.0], 0.8, 1)
+    a = _person_at([0.0, 0.0, 4.0], 0.6)
+    b = _person_at([0.0, 0.0, 4.0], 0.8)
     b.joints2d[0, 5:11] += 25.0  # the other view bends the arms: OKS alone calls them two people
-    c, _ = _person_at([0.45, 0.0, 4.0], 0.5, 0)  # a neighbour in the same view
-    merged = merge_views([concat([a, c]), b])
+    c = _person_at([0.45, 0.0, 4.0], 0.5)  # a neighbour in a's view
+    merged = merge_views([concat([a, c]), b])  # views: [a, c] and [b]
     assert len(merged) == 2 and np.isclose(merged.scores[0], 0.8) and np.isclose(merged.scores[1], 0.5)
     # two people found by one view are kept apart even when their pelvises nearly coincide
-    d, _ = _person_at([0.04, 0.0, 8.0], 0.4, 0)  # behind a, half its size
+    d = _person_at([0.04, 0.0, 8.0], 0.4)  # behind a, half its size
     assert len(merge_views([concat([a, d])])) == 2
 
 
