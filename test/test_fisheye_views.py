@@ -8,7 +8,8 @@ from posehelpers import person, poses_from
 from drm_ros.camera import Camera, Letterbox
 from drm_ros.codec import J2D, lift_to_3d
 from drm_ros.fisheye_views import View, pinhole, turn
-from drm_ros.passes import (VIEW_RIM_MARGIN, concat, estimate_passes, lens_reach, merge_views, plan_views)
+from drm_ros.passes import (VIEW_RIM_MARGIN, concat, estimate_passes, lens_reach, merge_duplicates, merge_views,
+                            plan_views)
 
 # 150 degrees across 640 px, off-centre principal point, real-looking coefficients
 FISH = Camera(640, 480, 246.0, 248.0, 331.0, 236.0, "equidistant", (0.02, -0.008, 0.001, 0.0))
@@ -77,7 +78,8 @@ def _person_at(root, score):
 def test_merge_views_joins_one_person_seen_by_two_views_but_keeps_neighbours():
     a = _person_at([0.0, 0.0, 4.0], 0.6)
     b = _person_at([0.0, 0.0, 4.0], 0.8)
-    b.joints2d[0, 5:11] += 25.0  # the other view bends the arms: OKS alone calls them two people
+    b.joints2d[0, [5, 6, 7, 8, 9, 10, 13, 14, 15, 16]] += [40.0, -30.0]  # the other view bends arms and legs
+    assert len(merge_duplicates(concat([a, b]))) == 2  # so OKS alone calls them two people
     c = _person_at([0.45, 0.0, 4.0], 0.5)  # a neighbour in a's view
     merged = merge_views([concat([a, c]), b])  # views: [a, c] and [b]
     assert len(merged) == 2 and np.isclose(merged.scores[0], 0.8) and np.isclose(merged.scores[1], 0.5)
