@@ -7,6 +7,11 @@
     tiles   the whole-image pass, then overlapping tiles at twice its scale (at most the image's
             native resolution): small people everywhere, at several times the cost.
 
+With `fisheye_views`, a wide equidistant (fisheye) camera is seen instead through perspective
+views (drm_ros/fisheye_views.py; INFERRED, ours): a pinhole view around the optical axis and one
+turned towards each side of the image the lens reaches far beyond it. Any other camera keeps the
+passes above.
+
 Each crop is a crop of the same camera (`Camera.crop` moves the principal point), so a person
 seen in a tile lifts to the same 3D rays as in the full frame; 2D results are shifted back into
 the full image. Duplicates across passes are merged by 2D object keypoint similarity (OKS).
@@ -22,8 +27,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from drm_ros.camera import Camera
+from drm_ros.fisheye_views import View, pinhole, turn
 from drm_ros.poses import PoseSet
-from drm_ros.skeleton import NUM_COCO_JOINTS
+from drm_ros.skeleton import NUM_COCO_JOINTS, ROOT
 
 PASSES = ("single", "zoom", "tiles")
 ZOOM_INPUT = (192, 256)  # portrait: most doubtful people stand; multiples of 32
@@ -33,6 +39,22 @@ TILE_OVERLAP = 0.25  # fraction of a tile shared with its neighbour
 COCO_SIGMAS = np.array([.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087,
                         .089, .089])
 DUPLICATE_OKS = 0.5  # two people this similar in 2D are one person seen twice
+# Two views draw one person differently enough (one view cuts or bends a limb) that OKS misses
+# most duplicates between views (seen while developing: of 18 unmatched extra people on 60 fisheye
+# scenes, 17 had a pelvis within 15 px of another person's); between views the pelvis decides too
+# (37 unmatched people on 142 scenes with OKS alone in a development run, 2 with the pelvis rule:
+# model/logs/fisheye/view_plans_test.log).
+DUPLICATE_PELVIS = 0.2  # pelvises closer than this x the taller box's height: one person
+# Perspective views of a wide lens (INFERRED, ours; measured in model/logs/fisheye/view_plans_*.log)
+WIDE_LENS_DEG = 50.0  # a lens reaching further than this off axis, horizontally, is seen through views
+# Chosen on model/logs/fisheye/view_plans_test.log (142 scenes; 50 -> 40 degrees found 76 instead of
+# 56 % within 20 degrees: a narrower view draws people bigger), held on a second seed (_heldout).
+VIEW_CENTRE_HALF_FOV = 40.0  # the centre view (horizontal half field of view), at the estimator's input size
+VIEW_SIDE_HALF_FOV = 30.0  # a side view: portrait, 60 x 75 degrees, at VIEW_SIDE_INPUT
+VIEW_SIDE_INPUT = ZOOM_INPUT
+VIEW_SIDE_PITCH = 10.0  # side views look this much down: people near a camera above them are seen low
+#                         at the rim (the missed rim people sat in the lower corners)
+VIEW_RIM_MARGIN = 5.0  # a side view reaches this far past the image's edge, so rim people sit inside it
 
 
 @dataclass(frozen=True)
@@ -81,9 +103,30 @@ def merge_duplicates(poses: PoseSet, threshold: float = DUPLICATE_OKS) -> PoseSe
     return poses.select(np.array(kept, dtype=np.int64))
 
 
-def _inside_crop(poses: PoseSet, crop: Crop, image_w: int, image_h: int, min_score: float = 0.2,
-                 margin: float = 2.0) -> np.ndarray:
-    """Mask of a crop's people (in crop pixels) not touching an edge of the crop that lies inside the image."""
+def merge_views(sets: list[PoseSet], threshold: float = DUPLICATE_OKS, pelvis: float = DUPLICATE_PELVIS) -> PoseSet:
+    """Like merge_duplicates over the people of several views (in the real image's pixels), where
+    two people from different views are also one person when their pelvises nearly coincide
+    (within one view the network has already told neighbours apart)."""
+    poses = concat(sets)
+    source = np.concatenate([np.full(len(s), i) for i, s in enumerate(sets) if len(s)] or [np.zeros(0, int)])
+    height = poses.boxes[:, 3] - poses.boxes[:, 1]
+    order = np.argsort(-poses.scores, kind="stable")
+    kept: list[int] = []
+    for i in order:
+        def same(k: int) -> bool:
+            if source[i] != source[k] and np.linalg.norm(poses.joints2d[i, ROOT] - poses.joints2d[k, ROOT]) \
+                    < pelvis * max(height[i], height[k]):
+                return True
+            return oks(poses.joints2d[i], poses.joint_scores[i], poses.joints2d[k], poses.joint_scores[k]) > threshold
+        if not any(same(k) for k in kept):
+            kept.append(int(i))
+    return poses.select(np.array(kept, dtype=np.int64))
+
+
+def _clear_of_edges(poses: PoseSet, width: int, height: int, inner: tuple[bool, bool, bool, bool],
+                    min_score: float = 0.2, margin: float = 2.0) -> np.ndarray:
+    """Mask of people (in the pixels of a width x height crop or view) not touching one of its
+    `inner` edges (left, top, right, bottom): edges that cut the image rather than end it."""
     if not len(poses):
         return np.zeros(0, dtype=bool)
     uv = poses.joints2d[:, :NUM_COCO_JOINTS]
@@ -92,15 +135,22 @@ def _inside_crop(poses: PoseSet, crop: Crop, image_w: int, image_h: int, min_sco
     lo = np.where(sure[..., None], uv, np.inf).min(1)
     hi = np.where(sure[..., None], uv, -np.inf).max(1)
     ok = np.ones(len(poses), dtype=bool)
-    if crop.x0 > 0:
+    left, top, right, bottom = inner
+    if left:
         ok &= lo[:, 0] > margin
-    if crop.y0 > 0:
+    if top:
         ok &= lo[:, 1] > margin
-    if crop.x0 + crop.width < image_w:
-        ok &= hi[:, 0] < crop.width - 1 - margin
-    if crop.y0 + crop.height < image_h:
-        ok &= hi[:, 1] < crop.height - 1 - margin
+    if right:
+        ok &= hi[:, 0] < width - 1 - margin
+    if bottom:
+        ok &= hi[:, 1] < height - 1 - margin
     return ok
+
+
+def _inside_crop(poses: PoseSet, crop: Crop, image_w: int, image_h: int) -> np.ndarray:
+    """Mask of a crop's people (in crop pixels) not touching an edge of the crop that lies inside the image."""
+    inner = (crop.x0 > 0, crop.y0 > 0, crop.x0 + crop.width < image_w, crop.y0 + crop.height < image_h)
+    return _clear_of_edges(poses, crop.width, crop.height, inner)
 
 
 def tile_grid(image_w: int, image_h: int, tile_w: int, tile_h: int, overlap: float = TILE_OVERLAP) -> list[tuple[int, int, int, int]]:
@@ -152,6 +202,33 @@ def plan_zooms(doubtful: PoseSet, image_w: int, image_h: int, input_size: tuple[
     return crops
 
 
+def lens_reach(camera: Camera) -> tuple[float, float]:
+    """Degrees off axis of the image's left and right edges, on the principal point's row."""
+    rays = camera.rays(np.array([[0.0, camera.cy], [camera.width - 1.0, camera.cy]]))
+    return tuple(float(np.degrees(np.arccos(np.clip(r[2], -1, 1)))) for r in rays)
+
+
+def plan_views(camera: Camera, input_size: tuple[int, int], centre_half_fov: float = VIEW_CENTRE_HALF_FOV,
+               side_half_fov: float = VIEW_SIDE_HALF_FOV, side_pitch: float = VIEW_SIDE_PITCH,
+               side_input: tuple[int, int] = VIEW_SIDE_INPUT, centre: bool = True) -> list[View]:
+    """The perspective views a wide fisheye is seen through: the centre view at the estimator's
+    input size, plus a portrait side view turned towards each side the lens reaches more than
+    VIEW_RIM_MARGIN beyond the centre view, reaching VIEW_RIM_MARGIN past that side's edge; none
+    for any other camera, or a fisheye no wider than WIDE_LENS_DEG. (The keywords are for
+    tools/fisheye_view_plans.py, which measured the defaults.)"""
+    if not camera.is_fisheye:
+        return []
+    left, right = lens_reach(camera)
+    if max(left, right) <= WIDE_LENS_DEG:
+        return []
+    views = [View.make(pinhole(*input_size, min(centre_half_fov, max(left, right))), np.eye(3))] if centre else []
+    for sign, reach in ((-1.0, left), (1.0, right)):
+        if reach > centre_half_fov + VIEW_RIM_MARGIN:
+            yaw = reach + VIEW_RIM_MARGIN - side_half_fov
+            views.append(View.make(pinhole(*side_input, side_half_fov), turn(sign * yaw, side_pitch)))
+    return views
+
+
 @contextmanager
 def _settings(estimator, **values):
     """Temporarily change estimator attributes (input size, threshold) for one pass; the estimator
@@ -175,6 +252,16 @@ def estimate_crop(estimator, image: np.ndarray, camera: Camera, crop: Crop) -> P
     return shift_poses(found, crop.x0, crop.y0)
 
 
+def estimate_view(estimator, image: np.ndarray, camera: Camera, view: View) -> PoseSet:
+    """People found in one perspective view, in the real image's pixels and camera frame; people
+    cut by an edge of the view that lies inside the image are left to the view that holds them."""
+    size = (view.camera.width, view.camera.height)
+    with _settings(estimator, input_size=size):
+        found = estimator.estimate(view.render(image, camera), view.camera)
+    found = found.select(_clear_of_edges(found, *size, view.inner_edges(camera)))
+    return view.poses_to_camera(found, camera)
+
+
 def plan(passes: str, first: PoseSet, threshold: float, image_w: int, image_h: int, input_size: tuple[int, int],
          max_zooms: int) -> list[Crop]:
     if passes == "zoom":
@@ -185,10 +272,14 @@ def plan(passes: str, first: PoseSet, threshold: float, image_w: int, image_h: i
 
 
 def estimate_passes(estimator, image: np.ndarray, camera: Camera, passes: str = "single", max_zooms: int = 2,
-                    zoom_min_score: float = 0.05) -> PoseSet:
-    """The people of `image` by the chosen passes, duplicates merged, sorted by score."""
+                    zoom_min_score: float = 0.05, fisheye_views: bool = False) -> PoseSet:
+    """The people of `image` by the chosen passes (or, for a wide fisheye with `fisheye_views`,
+    its perspective views), duplicates merged, sorted by score."""
     if passes not in PASSES:
         raise ValueError(f"passes must be one of {', '.join(PASSES)}, got {passes!r}")
+    views = plan_views(camera, estimator.input_size) if fisheye_views else []
+    if views:
+        return merge_views([estimate_view(estimator, image, camera, v) for v in views])
     threshold = estimator.score_threshold
     if passes == "single":
         return estimator.estimate(image, camera)
@@ -204,7 +295,8 @@ class MultiPassEstimator:
     """`estimate(image, camera)` by several passes of one PoseEstimator (for `drm eval`, `drm infer`
     and the benchmarks, which take any object with that method)."""
 
-    def __init__(self, estimator, passes: str = "single", max_zooms: int = 2, exposure: str = "off"):
+    def __init__(self, estimator, passes: str = "single", max_zooms: int = 2, exposure: str = "off",
+                 fisheye_views: bool = False):
         from drm_ros.exposure import EXPOSURE_MODES
 
         if passes not in PASSES:
@@ -212,6 +304,7 @@ class MultiPassEstimator:
         if exposure not in EXPOSURE_MODES:
             raise ValueError(f"exposure must be one of {', '.join(EXPOSURE_MODES)}, got {exposure!r}")
         self.estimator, self.passes, self.max_zooms, self.exposure = estimator, passes, max_zooms, exposure
+        self.fisheye_views = bool(fisheye_views)
 
     @property
     def input_size(self):
@@ -221,4 +314,4 @@ class MultiPassEstimator:
         from drm_ros.exposure import normalise_exposure
 
         return estimate_passes(self.estimator, normalise_exposure(image, self.exposure), camera, self.passes,
-                               self.max_zooms)
+                               self.max_zooms, fisheye_views=self.fisheye_views)

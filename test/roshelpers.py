@@ -115,10 +115,12 @@ def jpeg_msg(data: bytes, stamp, frame_id: str) -> CompressedImage:
 
 
 def camera_info_msg(camera: Camera, stamp, frame_id: str, k=None) -> CameraInfo:
-    msg = CameraInfo(width=camera.width, height=camera.height, distortion_model="plumb_bob")
+    """plumb_bob without distortion, or the camera's own model and D for a fisheye."""
+    model = camera.distortion_model if camera.is_fisheye else "plumb_bob"
+    msg = CameraInfo(width=camera.width, height=camera.height, distortion_model=model)
     msg.header.stamp, msg.header.frame_id = stamp, frame_id
     msg.k = np.asarray(camera.K.reshape(-1) if k is None else k, dtype=np.float64)
-    msg.d = [0.0] * 5
+    msg.d = [float(v) for v in camera.D] if camera.is_fisheye else [0.0] * 5
     return msg
 
 

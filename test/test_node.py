@@ -394,6 +394,37 @@ def test_image_qos_auto_follows_the_publishers_reliability(ros, capfd):
         rig.close()
 
 
+def test_fisheye_views_served_and_switched_off_at_run_time(ros):
+    """fisheye_views (drm_ros/passes.py) through the node: a fisheye scene (camera_info
+    'equidistant') is served with exactly the people the views find in process, and with those of
+    the fisheye image as it is once the parameter is switched off at run time."""
+    from drm_ros.exposure import normalise_exposure
+    from drm_ros.imageio import decode_jpeg
+    from drm_ros.passes import estimate_passes
+    from drm_ros.paths import share_dir
+    from drm_ros.synth.config import load_config
+    from drm_ros.synth.generate import make_frame
+    from drm_ros.synth.motion import MotionLibrary
+
+    cfg = load_config(share_dir() / "config" / "synth" / "test_fisheye.yaml")
+    frame = make_frame(cfg, MotionLibrary(cfg["clips"]), 16000, 58)  # a person 60 deg off axis (test_fisheye_views.py)
+    rig = Rig(ros, "cam_fisheye")
+    try:
+        rig.rgb, rig.camera = decode_jpeg(frame.jpeg), frame.camera
+        est = rig.node._estimator
+        seen = normalise_exposure(rig.rgb, rig.node.cfg["exposure"])
+        expected = {on: len(estimate_passes(est, seen, rig.camera, fisheye_views=on)) for on in (True, False)}
+        assert expected[True] > expected[False]
+        rig.set_camera_info()
+        for on in (True, False):
+            assert rig.node.set_parameters([Parameter("fisheye_views", value=on)])[0].successful
+            stamp = rig.next_stamp()
+            rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+            assert len(rig.expect_served(stamp, timeout=120).skeletons) == expected[on]
+    finally:
+        rig.close()
+
+
 def test_zoom_passes_and_dark_frames_served(ros):
     """passes/exposure (drm_ros/passes.py, exposure.py) through the node: a zoomed frame and a
     dark frame with exposure normalisation are both served; both parameters change at run time.

@@ -5,6 +5,7 @@
 pelvis depth, above a top view and a side view of the same skeletons in metres (1 m grid)."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -82,6 +83,9 @@ def add_pass_options(parser):
     parser.add_argument("--max-zooms", type=int, default=2, help="zoom: at most this many re-looks per image")
     parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gamma",
                         help="brighten dark images before the network (default: %(default)s)")
+    parser.add_argument("--fisheye-views", action=argparse.BooleanOptionalAction, default=True,
+                        help="see a fisheye (equidistant) camera wider than 100 degrees through perspective views "
+                             "(a centre view and one turned to each side) instead of --passes (default: %(default)s)")
 
 
 def camera_for(args, width: int, height: int):
@@ -122,7 +126,7 @@ def run(args) -> int:
 
     try:
         estimator = MultiPassEstimator(make_estimator(args.model, size, args.threshold, args.backend),
-                                       args.passes, args.max_zooms, args.exposure)
+                                       args.passes, args.max_zooms, args.exposure, args.fisheye_views)
     except BackendError as exc:
         print(f"drm infer: {exc}", file=sys.stderr)
         return 1

@@ -368,7 +368,7 @@ class DrmNode(LifecycleNode):
         est.max_persons = self.cfg["max_persons"]
         # passes/exposure: drm_ros/passes.py, drm_ros/exposure.py (one estimator, several looks)
         poses = estimate_passes(est, normalise_exposure(rgb, self.cfg["exposure"]), camera, self.cfg["passes"],
-                                self.cfg["max_zooms"])
+                                self.cfg["max_zooms"], fisheye_views=self.cfg["fisheye_views"])
         poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
         poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
         self._reset_tracks_if_time_went_back(_stamp_ns(msg))

@@ -116,6 +116,10 @@ PARAMS: tuple[Param, ...] = (
           "first pass was unsure of, at up to twice its resolution; tiles: also overlapping tiles at twice the "
           "detail (small people everywhere, several times the cost). README: 'Small people and poor light'.",
           choices=("single", "zoom", "tiles"), runtime=True),
+    Param("fisheye_views", True, "An equidistant (fisheye) camera wider than 100 degrees is seen through perspective "
+          "views instead of passes: a pinhole view around the axis and one turned to each side, each lifted with its "
+          "own camera (~2x the cost of one pass; finds people the fisheye bends at its rim). README: 'Fisheye'.",
+          runtime=True),
     Param("max_zooms", 2, "passes=zoom: at most this many re-looks per image (each ~0.45x a default pass).",
           range=(1, 8, 1), runtime=True),
     Param("exposure", "gamma", "off: images as they arrive; gamma: brighten dark images (mean log-luminance < 0.25) "
