@@ -15,7 +15,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-EXPOSURE_MODES = ("off", "gamma", "clahe")
+# mode -> brighten() settings for a dark image
+MODE_SETTINGS = {"gamma": {"curve": "gamma"}, "clahe": {"curve": "gamma", "clahe": True}}
+EXPOSURE_MODES = ("off", *MODE_SETTINGS)
+MAX_GAIN = 8.0  # linear gain cap: beyond it the noise, not the people, is what gets brighter
 DARK_LUMA = 0.25  # geometric-mean luminance (0..1) below which an image counts as dark
 TARGET_LUMA = 0.40  # where the gamma puts it (mid-grey of a normally exposed frame)
 METER_SIDE = 128  # meter on a downscaled copy: brightness needs no detail
@@ -34,9 +37,34 @@ def is_dark(image_rgb: np.ndarray) -> bool:
     return mean_log_luma(image_rgb) < DARK_LUMA
 
 
-def gamma_for(luma: float) -> float:
-    """Exponent g with luma ** g = TARGET_LUMA, kept in [0.25, 1] (never darkens, never explodes noise)."""
-    return float(np.clip(np.log(TARGET_LUMA) / np.log(max(luma, 1e-3)), 0.25, 1.0))
+def gamma_for(luma: float, target: float = TARGET_LUMA) -> float:
+    """Exponent g with luma ** g = target, kept in [0.25, 1] (never darkens, never explodes noise)."""
+    return float(np.clip(np.log(target) / np.log(max(luma, 1e-3)), 0.25, 1.0))
+
+
+def gain_for(luma: float, target: float = TARGET_LUMA) -> float:
+    """Linear gain that brings the geometric-mean luminance to `target`, in [1, MAX_GAIN]."""
+    return float(np.clip(target / max(luma, 1e-3), 1.0, MAX_GAIN))
+
+
+def denoise(image_rgb: np.ndarray, sigma: float) -> np.ndarray:
+    """A small Gaussian blur (sigma in pixels) against the shot and read noise that brightening
+    would amplify; 0 = none."""
+    return cv2.GaussianBlur(image_rgb, (0, 0), sigma) if sigma > 0 else image_rgb
+
+
+def brighten(image_rgb: np.ndarray, luma: float, curve: str = "gamma", target: float = TARGET_LUMA,
+             blur: float = 0.0, clahe: bool = False) -> np.ndarray:
+    """A dark image (geometric-mean luminance `luma`) brought to `target` by one tone curve:
+    `gamma` (v ** g) or `gain` (linear, clipped), after an optional denoise, then optional CLAHE."""
+    x = np.arange(256) / 255.0
+    curve_values = x ** gamma_for(luma, target) if curve == "gamma" else x * gain_for(luma, target)
+    out = cv2.LUT(denoise(image_rgb, blur), (255.0 * np.clip(curve_values, 0, 1)).round().astype(np.uint8))
+    if clahe:
+        ycc = cv2.cvtColor(out, cv2.COLOR_RGB2YCrCb)
+        ycc[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(ycc[..., 0])
+        out = cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+    return out
 
 
 def normalise_exposure(image_rgb: np.ndarray, mode: str = "gamma") -> np.ndarray:
@@ -50,13 +78,7 @@ def normalise_exposure(image_rgb: np.ndarray, mode: str = "gamma") -> np.ndarray
     luma = mean_log_luma(image_rgb)
     if luma >= DARK_LUMA:
         return image_rgb
-    lut = (255.0 * (np.arange(256) / 255.0) ** gamma_for(luma)).round().astype(np.uint8)
-    out = cv2.LUT(image_rgb, lut)
-    if mode == "clahe":
-        ycc = cv2.cvtColor(out, cv2.COLOR_RGB2YCrCb)
-        ycc[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(ycc[..., 0])
-        out = cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
-    return out
+    return brighten(image_rgb, luma, **MODE_SETTINGS[mode])
 
 
 def darken(image_rgb: np.ndarray, brightness: float, rng: np.random.Generator, read_noise: float = 2.0) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""Which exposure normalisation finds the most people in poor light (issue 15): every candidate
+on the same darkened vtest.avi frames, matched to the people one default pass finds on the
+original frames (the protocol of `drm bench recall --part light`), with each candidate's own
+cost per frame. Candidates that pay become `exposure` modes (drm_ros/exposure.py).
+
+    nice -n 5 .venv/bin/python tools/light_variants.py --every 40 --limit 20 [--variants a,b]
+
+Every variant sees the same dark pixels (one darkened copy per frame and brightness).
+"""
+import argparse
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from drm_ros.bench.recall import VTEST, matched, video_frames
+from drm_ros.bench.timing import set_threads
+from drm_ros.camera import Camera
+from drm_ros.exposure import DARK_LUMA, brighten, darken, mean_log_luma
+from drm_ros.inference import PoseEstimator
+
+
+def bilateral(img):
+    # edge-preserving; sigmaColor ~3x the noise of a 20 % frame (shot ~3 DN + read 2 DN)
+    return cv2.bilateralFilter(img, 5, 12, 2)
+
+
+def down_up(img):
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def variant(curve="gamma", target=0.4, blur=0.0, clahe=False, pre=None):
+    def run(img):
+        luma = mean_log_luma(img)
+        if luma >= DARK_LUMA:
+            return img
+        return brighten(pre(img) if pre else img, luma, curve, target, blur, clahe)
+    return run
+
+
+VARIANTS = {
+    "off": lambda img: img,
+    "gamma": variant(),
+    "gamma t0.3": variant(target=0.3),
+    "gamma t0.5": variant(target=0.5),
+    "gamma+clahe": variant(clahe=True),
+    "gamma blur1": variant(blur=1.0),
+    "gamma blur1.5": variant(blur=1.5),
+    "gamma bilateral": variant(pre=bilateral),
+    "gamma down2": variant(pre=down_up),
+    "gain": variant("gain"),
+    "gain t0.5": variant("gain", 0.5),
+    "gain blur1": variant("gain", blur=1.0),
+    "gain+clahe": variant("gain", clahe=True),
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--every", type=int, default=40)
+    ap.add_argument("--limit", type=int, default=20)
+    ap.add_argument("--brightness", default="1,0.3,0.2,0.1")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    set_threads(args.threads)
+    names = args.variants.split(",")
+    levels = [float(b) for b in args.brightness.split(",")]
+    base = PoseEstimator.from_file()
+    found = {(b, v): 0 for b in levels for v in names}
+    ms = {v: [] for v in names}
+    lit_total = n = 0
+    for i, img in enumerate(video_frames(VTEST, args.every, args.limit)):
+        cam = Camera.default_for(img.shape[1], img.shape[0])
+        lit = base.estimate(img, cam)
+        lit_total += len(lit)
+        n += 1
+        for b in levels:
+            dim = darken(img, b, np.random.default_rng([i, int(b * 100)]))
+            for v in names:
+                if b >= 1 and v != "off":
+                    continue  # a lit frame is never altered by any variant
+                t = time.perf_counter()
+                shown = VARIANTS[v](dim)
+                if b == 0.2:
+                    ms[v].append((time.perf_counter() - t) * 1000)
+                found[(b, v)] += matched(lit, base.estimate(shown, cam))
+        print(f"frame {n}: {lit_total} lit people so far", file=sys.stderr, flush=True)
+    print(f"{n} frames of vtest.avi (every {args.every}th), single pass {base.input_size[0]}x{base.input_size[1]}, "
+          f"torch {args.threads} threads; people matched to the {lit_total} found on the original frames")
+    dims = [b for b in levels if b < 1]
+    print("| variant | " + " | ".join(f"{b:.0%}" for b in dims) + " | ms/frame at 20 % (median) |")
+    print("|---|" + "---|" * (len(dims) + 1))
+    if 1.0 in levels:
+        print(f"| (100 %, every variant: lit frames untouched) | {found[(1.0, 'off')]} "
+              f"({100 * found[(1.0, 'off')] / lit_total:.1f} %) |")
+    for v in names:
+        cells = " | ".join(f"{found[(b, v)]} ({100 * found[(b, v)] / max(1, lit_total):.1f} %)" for b in dims)
+        print(f"| {v} | {cells} | {np.median(ms[v]) if ms[v] else 0:.2f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
