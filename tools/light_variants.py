@@ -55,6 +55,7 @@ VARIANTS = {
     "gain t0.5": variant("gain", 0.5),
     "gain blur1": variant("gain", blur=1.0),
     "gain+clahe": variant("gain", clahe=True),
+    "gain t0.3": variant("gain", 0.3),
 }
 
 
