@@ -32,6 +32,14 @@ def down_up(img):
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def chroma_denoise(img, sigma=2.0):
+    # blur only the colour (Cr, Cb): per-channel shot noise is mostly colour speckle, and camera
+    # pipelines smooth chroma hard while keeping luma sharp
+    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)
+    ycc[..., 1:] = cv2.GaussianBlur(ycc[..., 1:], (0, 0), sigma)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+
+
 def variant(curve="gamma", target=0.4, blur=0.0, clahe=False, pre=None):
     def run(img):
         luma = mean_log_luma(img)
@@ -56,6 +64,9 @@ VARIANTS = {
     "gain blur1": variant("gain", blur=1.0),
     "gain+clahe": variant("gain", clahe=True),
     "gain t0.3": variant("gain", 0.3),
+    "gain chroma": variant("gain", pre=chroma_denoise),
+    "gain chroma4": variant("gain", pre=lambda img: chroma_denoise(img, 4.0)),
+    "gamma+clahe chroma": variant(clahe=True, pre=chroma_denoise),
 }
 
 
