@@ -35,6 +35,8 @@ def configure(parser):
                         help="recall: pass plans, darkened frames, or both")
     parser.add_argument("--plans", default=None,
                         help="recall: comma-separated pass plans (default: all but tiles; see drm_ros/bench/recall.py)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="recall: timed rounds of every plan per frame, the fastest counts (default 3)")
     parser.add_argument("--exposures", default=None, help="recall: comma-separated exposure modes (default: all)")
     from drm_ros.backends import CHOICES
 
@@ -79,6 +81,6 @@ def run(args) -> int:
                           json_out=args.json, transport=args.transport)
     if args.kind == "recall":
         kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part, plans=args.plans,
-                      exposures=args.exposures, backend=args.backend or "torch")
+                      exposures=args.exposures, backend=args.backend or "torch", rounds=args.rounds)
     module.run(**kwargs)
     return 0

@@ -80,8 +80,9 @@ def add_pass_options(parser):
                         help="single: one pass; zoom: re-look at doubtful people at higher resolution; "
                              "tiles: overlapping tiles at twice the detail (default: %(default)s)")
     parser.add_argument("--max-zooms", type=int, default=2, help="zoom: at most this many re-looks per image")
-    parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gamma",
-                        help="brighten dark images before the network (default: %(default)s)")
+    parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gain",
+                        help="brighten dark images before the network: gain (linear), gamma, or gamma + CLAHE "
+                             "(default: %(default)s)")
 
 
 def camera_for(args, width: int, height: int):
