@@ -40,6 +40,20 @@ def chroma_denoise(img, sigma=2.0):
     return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
 
 
+def chroma_half(img, sigma=1.0):
+    # the same at half resolution: colour needs little resolution, and a quarter of the pixels is cheaper
+    h, w = img.shape[:2]
+    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)
+    small = cv2.resize(ycc[..., 1:], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    ycc[..., 1:] = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+
+
+def gray(img):
+    # no colour at all: the luma (a weighted mean of the three noisy channels) in every channel
+    return cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+
+
 def variant(curve="gamma", target=0.4, blur=0.0, clahe=False, pre=None):
     def run(img):
         luma = mean_log_luma(img)
@@ -67,6 +81,9 @@ VARIANTS = {
     "gain chroma": variant("gain", pre=chroma_denoise),
     "gain chroma4": variant("gain", pre=lambda img: chroma_denoise(img, 4.0)),
     "gamma+clahe chroma": variant(clahe=True, pre=chroma_denoise),
+    "gain chroma half": variant("gain", pre=chroma_half),
+    "gain chroma half2": variant("gain", pre=lambda img: chroma_half(img, 2.0)),
+    "gain gray": variant("gain", pre=gray),
 }
 
 
