@@ -1,7 +1,7 @@
 """Exposure normalisation before the network, for dark images (MoveNet saw few of them).
 
     off    the image as it arrives.
-    gain   when dark, a linear gain chosen from the image's own mean log-luminance (the
+    gain   when dark, the colour noise smoothed (`denoise_chroma`), then a linear gain chosen from the image's own mean log-luminance (the
            geometric mean, as camera auto-exposure meters: a few bright lamps do not hide a
            dark scene) that brings that mean to TARGET_LUMA, at most MAX_GAIN. Less light on a
            sensor scales its values, and a power-law (sRGB-like) encoding keeps that a scaling,
@@ -11,8 +11,8 @@
            luminance (local contrast for dim people next to bright areas).
 
 Measured on darkened vtest frames (README "Small people and poor light",
-model/logs/recall/light_variants_*.log): gain finds the most people at 30 and 20 % brightness,
-clahe at 10 %; denoising before brightening (Gaussian, bilateral, downscale) lost people.
+model/logs/recall/light_variants_*.log): gain finds the most people at every brightness
+tried (30, 20, 10 %); the chroma denoise is most of its lead over gamma at 20 and 10 %.
 
 "Dark" = mean log-luminance below DARK_LUMA; anything brighter passes untouched, so a well
 lit image costs one small metering step (~0.3 ms at 768x576) and is never altered.
@@ -23,8 +23,9 @@ import cv2
 import numpy as np
 
 # mode -> brighten() settings for a dark image
-MODE_SETTINGS = {"gain": {"curve": "gain"}, "gamma": {"curve": "gamma"}, "clahe": {"curve": "gamma", "clahe": True}}
+MODE_SETTINGS = {"gain": {"curve": "gain", "chroma": True}, "gamma": {"curve": "gamma"}, "clahe": {"curve": "gamma", "clahe": True}}
 EXPOSURE_MODES = ("off", *MODE_SETTINGS)
+CHROMA_SIGMA = 2.0  # pixels; 1 (at half resolution) and 4 found fewer people (light_variants_vtest40.log)
 MAX_GAIN = 8.0  # linear gain cap: beyond it the noise, not the people, is what gets brighter
 DARK_LUMA = 0.25  # geometric-mean luminance (0..1) below which an image counts as dark
 TARGET_LUMA = 0.40  # where gain or gamma put it (mid-grey of a normally exposed frame)
@@ -54,19 +55,24 @@ def gain_for(luma: float, target: float = TARGET_LUMA) -> float:
     return float(np.clip(target / max(luma, 1e-3), 1.0, MAX_GAIN))
 
 
-def denoise(image_rgb: np.ndarray, sigma: float) -> np.ndarray:
-    """A small Gaussian blur (sigma in pixels) against the shot and read noise that brightening
-    would amplify; 0 = none."""
-    return cv2.GaussianBlur(image_rgb, (0, 0), sigma) if sigma > 0 else image_rgb
+def denoise_chroma(image_rgb: np.ndarray, sigma: float = CHROMA_SIGMA) -> np.ndarray:
+    """Blur only the colour (Cr, Cb), keeping the luminance sharp. A dim sensor's shot and read
+    noise is independent per colour channel, so much of it is colour speckle, which brightening
+    amplifies and the network is thrown by; camera pipelines smooth chroma hard for the same
+    reason. (Blurring the luminance too, by Gaussian, bilateral or downscaling, lost people.)"""
+    ycc = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2YCrCb)
+    ycc[..., 1:] = cv2.GaussianBlur(ycc[..., 1:], (0, 0), sigma)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
 
 
 def brighten(image_rgb: np.ndarray, luma: float, curve: str = "gamma", target: float = TARGET_LUMA,
-             blur: float = 0.0, clahe: bool = False) -> np.ndarray:
+             chroma: bool = False, clahe: bool = False) -> np.ndarray:
     """A dark image (geometric-mean luminance `luma`) brought to `target` by one tone curve:
-    `gamma` (v ** g) or `gain` (linear, clipped), after an optional denoise, then optional CLAHE."""
+    `gamma` (v ** g) or `gain` (linear, clipped), after an optional chroma denoise, then optional CLAHE."""
     x = np.arange(256) / 255.0
     curve_values = x ** gamma_for(luma, target) if curve == "gamma" else x * gain_for(luma, target)
-    out = cv2.LUT(denoise(image_rgb, blur), (255.0 * np.clip(curve_values, 0, 1)).round().astype(np.uint8))
+    out = cv2.LUT(denoise_chroma(image_rgb) if chroma else image_rgb,
+                  (255.0 * np.clip(curve_values, 0, 1)).round().astype(np.uint8))
     if clahe:
         ycc = cv2.cvtColor(out, cv2.COLOR_RGB2YCrCb)
         ycc[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(ycc[..., 0])

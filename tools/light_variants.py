@@ -17,7 +17,7 @@ import numpy as np
 from drm_ros.bench.recall import VTEST, matched, video_frames
 from drm_ros.bench.timing import set_threads
 from drm_ros.camera import Camera
-from drm_ros.exposure import DARK_LUMA, brighten, darken, mean_log_luma
+from drm_ros.exposure import DARK_LUMA, brighten, darken, mean_log_luma, normalise_exposure
 from drm_ros.inference import PoseEstimator
 
 
@@ -54,12 +54,16 @@ def gray(img):
     return cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
 
 
-def variant(curve="gamma", target=0.4, blur=0.0, clahe=False, pre=None):
+def blur(sigma):
+    return lambda img: cv2.GaussianBlur(img, (0, 0), sigma)
+
+
+def variant(curve="gamma", target=0.4, clahe=False, pre=None):
     def run(img):
         luma = mean_log_luma(img)
         if luma >= DARK_LUMA:
             return img
-        return brighten(pre(img) if pre else img, luma, curve, target, blur, clahe)
+        return brighten(pre(img) if pre else img, luma, curve, target, clahe=clahe)
     return run
 
 
@@ -69,18 +73,19 @@ VARIANTS = {
     "gamma t0.3": variant(target=0.3),
     "gamma t0.5": variant(target=0.5),
     "gamma+clahe": variant(clahe=True),
-    "gamma blur1": variant(blur=1.0),
-    "gamma blur1.5": variant(blur=1.5),
+    "gamma blur1": variant(pre=blur(1.0)),
+    "gamma blur1.5": variant(pre=blur(1.5)),
     "gamma bilateral": variant(pre=bilateral),
     "gamma down2": variant(pre=down_up),
-    "gain": variant("gain"),
+    "gain": variant("gain"),  # without the chroma denoise of exposure's gain mode
     "gain t0.5": variant("gain", 0.5),
-    "gain blur1": variant("gain", blur=1.0),
+    "gain blur1": variant("gain", pre=blur(1.0)),
     "gain+clahe": variant("gain", clahe=True),
     "gain t0.3": variant("gain", 0.3),
     "gain chroma": variant("gain", pre=chroma_denoise),
     "gain chroma4": variant("gain", pre=lambda img: chroma_denoise(img, 4.0)),
     "gamma+clahe chroma": variant(clahe=True, pre=chroma_denoise),
+    "mode gain": lambda img: normalise_exposure(img, "gain"),  # exposure.py's gain mode as shipped
     "gain chroma half": variant("gain", pre=chroma_half),
     "gain chroma half2": variant("gain", pre=lambda img: chroma_half(img, 2.0)),
     "gain gray": variant("gain", pre=gray),
