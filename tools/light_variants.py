@@ -18,6 +18,7 @@ from drm_ros.bench.recall import VTEST, matched, video_frames
 from drm_ros.bench.timing import set_threads
 from drm_ros.camera import Camera
 from drm_ros.exposure import DARK_LUMA, brighten, darken, mean_log_luma, normalise_exposure
+from drm_ros.imageio import read_rgb
 from drm_ros.inference import PoseEstimator
 
 
@@ -99,6 +100,7 @@ def main() -> int:
     ap.add_argument("--brightness", default="1,0.3,0.2,0.1")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--images", nargs="*", default=None, help="image files instead of vtest.avi frames")
     ap.add_argument("--seeds", type=int, default=1, help="noise draws per frame and brightness (one draw is noisy)")
     args = ap.parse_args()
     set_threads(args.threads)
@@ -108,7 +110,8 @@ def main() -> int:
     found = {(b, v): 0 for b in levels for v in names + ["off"]}
     ms = {v: [] for v in names}
     lit_total = n = 0
-    for i, img in enumerate(video_frames(VTEST, args.every, args.limit)):
+    frames = [read_rgb(p) for p in args.images] if args.images else video_frames(VTEST, args.every, args.limit)
+    for i, img in enumerate(frames):
         cam = Camera.default_for(img.shape[1], img.shape[0])
         lit = base.estimate(img, cam)
         lit_total += len(lit)
@@ -122,7 +125,8 @@ def main() -> int:
                     ms[v].append((time.perf_counter() - t) * 1000)
                 found[(b, v)] += matched(lit, base.estimate(shown, cam))
         print(f"frame {n}: {lit_total} lit people so far", file=sys.stderr, flush=True)
-    print(f"{n} frames of vtest.avi (every {args.every}th), single pass {base.input_size[0]}x{base.input_size[1]}, "
+    source = f"{', '.join(args.images)}" if args.images else f"vtest.avi (every {args.every}th)"
+    print(f"{n} frames of {source}, single pass {base.input_size[0]}x{base.input_size[1]}, "
           f"torch {args.threads} threads; people matched to the {lit_total} found on the original frames, "
           f"summed over {args.seeds} noise draw(s)")
     lit_total *= args.seeds
