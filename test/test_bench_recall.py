@@ -33,9 +33,13 @@ def test_passes_rows_and_costs(clip, capsys):
 
 @pytest.mark.slow
 def test_light_rows_cover_every_brightness_and_mode(clip, capsys):
-    recall.run(threads=torch.get_num_threads(), video=clip, every=1, part="light", exposures="off,gain")
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "%" in line]
+    recall.run(threads=torch.get_num_threads(), video=clip, every=1, part="light", exposures="off,gain", draws=2)
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "%" in line]
     assert len(rows) == len(recall.BRIGHTNESS) * 2
+    assert "2 noise draw(s)" in out
+    lit = [row for row in rows if row.startswith("| 100% | off |")][0]  # lit frames: only read noise
+    assert float(lit.split("|")[4].split("(")[1].split(" %")[0]) <= 100.0
 
 
 def test_unknown_plan_is_one_clear_error():

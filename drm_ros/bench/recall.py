@@ -93,7 +93,7 @@ def build_plans(names, backend: str, threads: int) -> dict:
 
 def run(threads: int = 2, repeats: int = 20, video: Path | None = None, every: int = 8, limit: int | None = None,
         part: str = "all", plans: str | None = None, exposures: str | None = None, backend: str = "torch",
-        rounds: int = 3) -> None:
+        rounds: int = 3, draws: int = 1) -> None:
     """part: passes (found and cost per pass plan), light (darkened frames), or all. plans,
     exposures: comma-separated subsets (default: every plan but tiles; every exposure mode)."""
     set_threads(threads)
@@ -111,7 +111,7 @@ def run(threads: int = 2, repeats: int = 20, video: Path | None = None, every: i
         passes_part(video, every, limit, build_plans(names, backend, threads), base.input_size, threads, backend,
                     first, rounds)
     if part != "passes":
-        light_part(video, every, limit, base, modes)
+        light_part(video, every, limit, base, modes, draws)
 
 
 def passes_part(video, every, limit, plans, size, threads, backend, first, rounds: int = 3) -> None:
@@ -157,7 +157,9 @@ def passes_part(video, every, limit, plans, size, threads, backend, first, round
               flush=True)
 
 
-def light_part(video, every, limit, base, modes) -> None:
+def light_part(video, every, limit, base, modes, draws: int = 1) -> None:
+    """Each frame darkened `draws` times per brightness (one noise draw on 20 frames moves a row
+    by several people); every mode sees the same dark pixels."""
     exposures = {m: MultiPassEstimator(base, exposure=m) for m in modes}
     rng = np.random.default_rng(0)
     dark = {(b, m): np.zeros(2, dtype=int) for b in BRIGHTNESS for m in modes}  # found, matched
@@ -166,18 +168,20 @@ def light_part(video, every, limit, base, modes) -> None:
         cam = Camera.default_for(img.shape[1], img.shape[0])
         lit = base.estimate(img, cam)
         lit_total += len(lit)
-        for b in BRIGHTNESS:
+        for b in (b for b in BRIGHTNESS for _ in range(draws)):
             dim = darken(img, b, rng)
             for mode, est in exposures.items():
                 poses = est.estimate(dim, cam)
                 dark[(b, mode)] += [len(poses), matched(lit, poses)]
-    print_light(base.input_size, lit_total, dark)
+    print_light(base.input_size, lit_total, dark, draws)
 
 
-def print_light(size, lit_total, dark):
-    print(f"\npoor light (single pass at {size[0]}x{size[1]}; darkened with shot + read noise; "
-          f"'of lit' = matched to the {lit_total} people found on the original frames):")
+def print_light(size, lit_total, dark, draws: int = 1):
+    print(f"\npoor light (single pass at {size[0]}x{size[1]}; darkened with shot + read noise, {draws} noise "
+          f"draw(s) per frame; 'of lit' = matched to the {lit_total} people found on the original frames, "
+          f"x {draws} draw(s)):")
     print("| brightness | exposure | found | of lit |")
     print("|---|---|---|---|")
+    total = max(1, lit_total * draws)
     for (b, mode), (f, m) in dark.items():
-        print(f"| {b:.0%} | {mode} | {f} ({100 * f / max(1, lit_total):.1f} %) | {m} ({100 * m / max(1, lit_total):.1f} %) |")
+        print(f"| {b:.0%} | {mode} | {f} ({100 * f / total:.1f} %) | {m} ({100 * m / total:.1f} %) |")

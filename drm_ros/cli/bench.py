@@ -37,6 +37,8 @@ def configure(parser):
                         help="recall: comma-separated pass plans (default: all but tiles; see drm_ros/bench/recall.py)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="recall: timed rounds of every plan per frame, the fastest counts (default 3)")
+    parser.add_argument("--draws", type=int, default=1,
+                        help="recall: noise draws per darkened frame and brightness (default 1)")
     parser.add_argument("--exposures", default=None, help="recall: comma-separated exposure modes (default: all)")
     from drm_ros.backends import CHOICES
 
@@ -81,6 +83,7 @@ def run(args) -> int:
                           json_out=args.json, transport=args.transport)
     if args.kind == "recall":
         kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part, plans=args.plans,
-                      exposures=args.exposures, backend=args.backend or "torch", rounds=args.rounds)
+                      exposures=args.exposures, backend=args.backend or "torch", rounds=args.rounds,
+                      draws=args.draws)
     module.run(**kwargs)
     return 0
