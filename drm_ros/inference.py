@@ -35,13 +35,15 @@ class PoseEstimator:
     part in channels_last layout for the current input size, built on first use (channels_last
     TorchScript measured 35 ms against 48 ms eager for the whole network at 384x288,
     logs/bench_bound.log). The graph is traced once per shape for the whole process and each
-    estimator holds only its current copy, which is freed with it or when the size changes
+    estimator holds a copy for at most COMPILED_SIZES input sizes (the first pass and the zoom
+    crops'), freed with it or when a further size evicts the least recently used
     (drm_ros/compiled.py: rebuilding estimators used to keep ~40 MB each for good).
     `openvino`, `onnxruntime`, `openvino-bf16` (or `auto`: the fastest installed) run the dense part
     on that runtime with `threads` threads (default: torch's current count); it keeps one session
     per input size used (the first pass and the zoom crops' size), at most RUNTIME_SESSIONS."""
 
     RUNTIME_SESSIONS = 3
+    COMPILED_SIZES = 2  # ~40 MB each; two serve `passes: zoom` without a rebuild per frame
 
     def __init__(self, net: DRMNet, input_size: tuple[int, int], score_threshold: float = 0.2,
                  device: str = "cpu", compiled: bool = True, backend: str = "torch", threads: int | None = None):
@@ -58,7 +60,9 @@ class PoseEstimator:
         self.score_threshold = float(score_threshold)
         self.max_persons = net.config.max_persons
         self.compiled = compiled
-        self._compiled: tuple[tuple[int, int], torch.jit.ScriptModule] | None = None
+        # input size -> frozen TorchScript copy, oldest first: the zoom passes alternate two sizes
+        # per frame, and rebuilding a copy at each switch cost seconds (issue 15)
+        self._compiled: dict[tuple[int, int], torch.jit.ScriptModule] = {}
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, input_size=None, device: str = "cpu",
@@ -103,16 +107,20 @@ class PoseEstimator:
             return self._runtime_dense()
         if not self.compiled:
             return self.net.dense
-        if self._compiled is None or self._compiled[0] != self.input_size:
+        module = self._compiled.pop(self.input_size, None)
+        if module is None:
             from drm_ros.compiled import compile_network, release_memory
 
-            replacing = self._compiled is not None
-            self._compiled = None  # free the old size's copy before building the new one
-            self.net.to(memory_format=torch.channels_last)
-            self._compiled = self.input_size, compile_network(self.net, self.input_size)
-            if replacing:
+            evicted = False
+            while len(self._compiled) >= self.COMPILED_SIZES:
+                self._compiled.pop(next(iter(self._compiled)))  # least recently used: free it first
+                evicted = True
+            if evicted:
                 release_memory()
-        return self._compiled[1]
+            self.net.to(memory_format=torch.channels_last)
+            module = compile_network(self.net, self.input_size)
+        self._compiled[self.input_size] = module  # most recently used last
+        return module
 
     def _runtime_dense(self):
         runner = self._runners.pop(self.input_size, None)

@@ -58,6 +58,23 @@ def test_shape_key_separates_sizes_not_max_persons():
     assert key == compiled.shape_key(net, SIZE, torch.device("cpu"))
 
 
+def test_alternating_two_sizes_reuses_their_copies_and_a_third_evicts_the_oldest():
+    """`passes: zoom` switches between the first pass's size and the crops' on every frame: each
+    size keeps its compiled copy (rebuilding one per switch cost seconds), at most COMPILED_SIZES."""
+    est = PoseEstimator(_net(None), SIZE)
+    first = est._dense()
+    est.input_size = (192, 256)
+    crop = est._dense()
+    est.input_size = SIZE
+    assert est._dense() is first
+    est.input_size = (192, 256)
+    assert est._dense() is crop
+    est.input_size = (128, 128)  # a third size: the least recently used (SIZE) goes
+    est._dense()
+    assert len(est._compiled) == PoseEstimator.COMPILED_SIZES == 2
+    assert SIZE not in est._compiled and (192, 256) in est._compiled
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))

@@ -1,8 +1,10 @@
 """Exposure normalisation (drm_ros/exposure.py): only dark images change, and they come out lit."""
+import cv2
 import numpy as np
 import pytest
 
-from drm_ros.exposure import DARK_LUMA, darken, is_dark, mean_log_luma, normalise_exposure
+from drm_ros.exposure import (DARK_LUMA, EXPOSURE_MODES, MAX_GAIN, TARGET_LUMA, darken, denoise_chroma, is_dark,
+                               mean_log_luma, normalise_exposure)
 from drm_ros.imageio import read_rgb
 from drm_ros.paths import share_dir
 
@@ -14,11 +16,11 @@ def frame():
 
 def test_a_normally_lit_frame_passes_untouched(frame):
     assert not is_dark(frame)
-    for mode in ("off", "gamma", "clahe"):
+    for mode in EXPOSURE_MODES:
         assert normalise_exposure(frame, mode) is frame
 
 
-@pytest.mark.parametrize("mode", ["gamma", "clahe"])
+@pytest.mark.parametrize("mode", ["gain", "gamma", "clahe"])
 def test_a_darkened_frame_is_brought_back_towards_normal(frame, mode):
     dim = darken(frame, 0.2, np.random.default_rng(0))
     assert is_dark(dim)
@@ -42,3 +44,30 @@ def test_darken_scales_light_and_adds_noise(frame):
     dim = darken(frame, 0.2, np.random.default_rng(0))
     assert abs(dim.mean() / frame.mean() - 0.2) < 0.02
     assert np.std(dim.astype(float) - 0.2 * frame) > 1.0  # noisy, like a dim sensor
+
+
+def test_gain_undoes_an_underexposure_as_a_scaling(frame):
+    """Without noise, a frame at 25 % light comes back close to the original pixel values (a
+    gamma would bend the tones instead), since vtest's own mean sits near TARGET_LUMA."""
+    dim = (frame * 0.25).round().astype(np.uint8)
+    out = normalise_exposure(dim, "gain")
+    assert abs(mean_log_luma(out) - TARGET_LUMA) < 0.02
+    gain = out.astype(float).sum() / dim.astype(float).sum()
+    assert 0.9 * TARGET_LUMA / mean_log_luma(dim) < gain < 1.1 * TARGET_LUMA / mean_log_luma(dim)
+    assert np.abs(out.astype(int) - frame.astype(int)).mean() < 8
+
+
+def test_gain_is_capped_on_a_nearly_black_frame(frame):
+    black = (frame * 0.01).round().astype(np.uint8)
+    out = normalise_exposure(black, "gain")
+    assert out.astype(float).mean() <= 1.02 * MAX_GAIN * black.astype(float).mean()
+
+
+def test_chroma_denoise_smooths_colour_speckle_and_keeps_luminance(frame):
+    clean = (frame * 0.2).round().astype(np.uint8)
+    dim = darken(frame, 0.2, np.random.default_rng(0))
+    y_clean, y_in, y_out = (cv2.cvtColor(im, cv2.COLOR_RGB2YCrCb).astype(float)
+                            for im in (clean, dim, denoise_chroma(dim)))
+    assert np.abs(y_out[..., 0] - y_in[..., 0]).mean() < 1.0  # luminance: rounding only
+    colour_noise_in = np.abs(y_in[..., 1:] - y_clean[..., 1:]).mean()
+    assert np.abs(y_out[..., 1:] - y_clean[..., 1:]).mean() < 0.6 * colour_noise_in

@@ -431,7 +431,7 @@ def test_zoom_passes_and_dark_frames_served(ros):
     (Long timeouts: the first zoomed frame traces a second input size, slow on a busy CPU.)"""
     from drm_ros.exposure import darken
 
-    rig = Rig(ros, "cam_passes", passes="zoom", exposure="gamma")
+    rig = Rig(ros, "cam_passes", passes="zoom", exposure="gain")
     try:
         rig.set_camera_info()
         stamp = rig.next_stamp()

@@ -3,7 +3,7 @@ exposure normalisation (issue 15, poor light): the synthetic counterpart of `drm
 --part light`, scored against ground truth with the `drm eval` rules.
 
     .venv/bin/python tools/dark_recall.py --data data/near_test --limit 60 [--brightness 1,0.3,0.2,0.1]
-        [--exposure off,gamma,clahe] [--passes single]
+        [--exposure off,gain,gamma,clahe] [--passes single]
 
 Each image is darkened as a dim sensor would take it (`exposure.darken`: light scaled, shot and
 read noise, uint8), with a fixed seed per image, so every mode sees the same dark pixels.
@@ -39,10 +39,12 @@ def main() -> int:
     ap.add_argument("--data", required=True)
     ap.add_argument("--limit", type=int, default=60)
     ap.add_argument("--brightness", default="1,0.3,0.2,0.1")
-    ap.add_argument("--exposure", default="off,gamma,clahe")
+    ap.add_argument("--exposure", default="off,gain,gamma,clahe")
     ap.add_argument("--passes", default="single")
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
+    print("tools/dark_recall.py " + " ".join(sys.argv[1:]))
     samples = load_any(args.data)[: args.limit]
     base = PoseEstimator.from_file()
     gt = sum(len(s.joints2d) for s in samples)

@@ -33,11 +33,19 @@ def configure(parser):
     parser.add_argument("--limit", type=int, default=None, help="recall: at most this many frames")
     parser.add_argument("--part", choices=("all", "passes", "light"), default="all",
                         help="recall: pass plans, darkened frames, or both")
+    parser.add_argument("--plans", default=None,
+                        help="recall: comma-separated pass plans (default: all but tiles; see drm_ros/bench/recall.py)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="recall: timed rounds of every plan per frame, the fastest counts (default 3)")
+    parser.add_argument("--draws", type=int, default=1,
+                        help="recall: noise draws per darkened frame and brightness (default 1)")
+    parser.add_argument("--exposures", default=None, help="recall: comma-separated exposure modes (default: all)")
     from drm_ros.backends import CHOICES
 
     parser.add_argument("--backend", choices=CHOICES, default=None,
                         help="model: only the backend rows, this backend's and torch's (auto: every installed "
-                             "one); node: run the node on this backend (default: the node's default, auto)")
+                             "one); node: run the node on this backend (default: the node's default, auto); "
+                             "recall: run every plan on it (default torch)")
     parser.add_argument("--input-size", default=None, metavar="WxH",
                         help="node: only this network input size (default: the model's and four others)")
     parser.add_argument("--json", default=None, metavar="FILE",
@@ -74,6 +82,8 @@ def run(args) -> int:
         return module.run(phases, frames=args.frames, cycles=args.cycles, garbage=args.garbage, threads=args.threads,
                           json_out=args.json, transport=args.transport)
     if args.kind == "recall":
-        kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part)
+        kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part, plans=args.plans,
+                      exposures=args.exposures, backend=args.backend or "torch", rounds=args.rounds,
+                      draws=args.draws)
     module.run(**kwargs)
     return 0

@@ -81,8 +81,9 @@ def add_pass_options(parser):
                         help="single: one pass; zoom: re-look at doubtful people at higher resolution; "
                              "tiles: overlapping tiles at twice the detail (default: %(default)s)")
     parser.add_argument("--max-zooms", type=int, default=2, help="zoom: at most this many re-looks per image")
-    parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gamma",
-                        help="brighten dark images before the network (default: %(default)s)")
+    parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gain",
+                        help="brighten dark images before the network: gain (linear), gamma, or gamma + CLAHE "
+                             "(default: %(default)s)")
     parser.add_argument("--fisheye-views", action=argparse.BooleanOptionalAction, default=True,
                         help="see a fisheye (equidistant) camera wider than 100 degrees through perspective views "
                              "(a centre view and one turned to each side) instead of --passes (default: %(default)s)")

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 
+from drm_ros.exposure import EXPOSURE_MODES
+
 NODE_NAME = "drm_node"
 
 
@@ -122,9 +124,10 @@ PARAMS: tuple[Param, ...] = (
           runtime=True),
     Param("max_zooms", 2, "passes=zoom: at most this many re-looks per image (each ~0.45x a default pass).",
           range=(1, 8, 1), runtime=True),
-    Param("exposure", "gamma", "off: images as they arrive; gamma: brighten dark images (mean log-luminance < 0.25) "
-          "by a gamma from their own brightness; clahe: that gamma, then CLAHE on luminance.",
-          choices=("off", "gamma", "clahe"), runtime=True),
+    Param("exposure", "gain", "off: images as they arrive; gain: brighten dark images (mean log-luminance < 0.25) "
+          "linearly to a normal mean, undoing under-exposure; gamma: by a gamma curve instead; clahe: that gamma, "
+          "then CLAHE on luminance (best only below ~10 % light). Lit images are never altered.",
+          choices=EXPOSURE_MODES, runtime=True),
     Param("min_joint_score", 0.2, "Joints below this confidence are left out of markers and the debug image.",
           range=(0.0, 1.0, 0.0), runtime=True),
     Param("image_transport", "raw",
