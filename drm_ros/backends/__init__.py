@@ -5,10 +5,13 @@
     openvino       OpenVINO, fp32 (INFERENCE_PRECISION_HINT=f32)     first
     onnxruntime    ONNX Runtime, fp32, non-spinning threads          second
     openvino-bf16  OpenVINO in bf16: faster, depths move (README)    never: an explicit choice
+    onnxruntime-int8  ONNX Runtime, backbone int8 (int8.py)          never: an explicit choice
+    openvino-int8  OpenVINO running that same int8 QDQ model         never: an explicit choice
 
 For every backend but torch the dense part is exported once per (weights, input size) to ONNX
 (onnx_cache.py) and the rest -- 2D decode, PDQM sampling, depth MLP -- stays in torch
-(`DRMNet.decode`), one code path for all of them. No ROS here.
+(`DRMNet.decode`), one code path for all of them. The int8 backends quantize that export once
+more (onnxruntime.quantization, needs onnxruntime even for openvino-int8). No ROS here.
 """
 from __future__ import annotations
 
@@ -16,10 +19,12 @@ import importlib.util
 
 from drm_ros.backends.base import BackendError, DenseRunner
 
-BACKENDS = ("torch", "openvino", "onnxruntime", "openvino-bf16")
+BACKENDS = ("torch", "openvino", "onnxruntime", "openvino-bf16", "onnxruntime-int8", "openvino-int8")
 CHOICES = ("auto",) + BACKENDS
 AUTO_ORDER = ("openvino", "onnxruntime", "torch")  # fastest first, as measured (README, logs/bench_backends.log)
-_RUNTIME_PACKAGE = {"openvino": "openvino", "openvino-bf16": "openvino", "onnxruntime": "onnxruntime"}
+# what each backend imports; the int8 ones also need onnxruntime's quantizer
+_RUNTIME_PACKAGES = {"openvino": ("openvino",), "openvino-bf16": ("openvino",), "onnxruntime": ("onnxruntime",),
+                     "onnxruntime-int8": ("onnxruntime",), "openvino-int8": ("openvino", "onnxruntime")}
 EXPORT_PACKAGES = ("onnx", "onnxscript")  # torch.onnx.export(dynamo=True) needs both
 
 
@@ -31,7 +36,7 @@ def missing_packages(backend: str) -> list[str]:
     """What `backend` needs that is not installed (empty: it can run)."""
     if backend == "torch":
         return []
-    return [p for p in (_RUNTIME_PACKAGE[backend],) + EXPORT_PACKAGES if not _installed(p)]
+    return [p for p in _RUNTIME_PACKAGES[backend] + EXPORT_PACKAGES if not _installed(p)]
 
 
 def resolve(name: str) -> str:
@@ -57,14 +62,15 @@ def torch_threads(backend: str, threads: int) -> int:
 
 def create_dense_runner(backend: str, net, input_size: tuple[int, int], threads: int) -> DenseRunner:
     """The dense part of `net` at one input size on a runtime backend (not torch)."""
-    if backend in ("openvino", "openvino-bf16"):
+    if backend in ("openvino", "openvino-bf16", "openvino-int8"):
         from drm_ros.backends.openvino_backend import OpenVINORunner
 
-        return OpenVINORunner(net, input_size, threads, bf16=backend == "openvino-bf16")
-    if backend == "onnxruntime":
+        return OpenVINORunner(net, input_size, threads, bf16=backend == "openvino-bf16",
+                              int8=backend == "openvino-int8")
+    if backend in ("onnxruntime", "onnxruntime-int8"):
         from drm_ros.backends.onnxruntime_backend import OnnxRuntimeRunner
 
-        return OnnxRuntimeRunner(net, input_size, threads)
+        return OnnxRuntimeRunner(net, input_size, threads, int8=backend == "onnxruntime-int8")
     raise BackendError(f"no dense runner for backend {backend!r}")
 
 

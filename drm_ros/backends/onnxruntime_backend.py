@@ -1,4 +1,4 @@
-"""ONNX Runtime (CPU) running the exported dense part in fp32.
+"""ONNX Runtime (CPU) running the exported dense part: fp32, or the int8 QDQ model of int8.py.
 
 Its intra-op threads do not spin (`session.intra_op.allow_spinning=0`): spinning threads waiting
 for work took the cores from torch's decode and the node's other threads, p90 50-70 ms against
@@ -9,18 +9,20 @@ from pathlib import Path
 
 import numpy as np
 
+from drm_ros.backends import int8 as int8_model
 from drm_ros.backends import onnx_cache
 from drm_ros.backends.base import DenseRunner
 
 
 class OnnxRuntimeRunner(DenseRunner):
-    def __init__(self, net, input_size: tuple[int, int], threads: int):
+    def __init__(self, net, input_size: tuple[int, int], threads: int, int8: bool = False):
         import onnxruntime as ort
 
         self.input_size = tuple(input_size)
         self._ort = ort
         self.threads = int(threads)
-        self.session = onnx_cache.load_or_export(net, self.input_size, self._load)
+        load_or_build = int8_model.load_or_quantize if int8 else onnx_cache.load_or_export
+        self.session = load_or_build(net, self.input_size, self._load)
 
     def _load(self, path: Path):
         ort = self._ort

@@ -3,7 +3,8 @@
 fp32 by default: on this CPU (AVX-512 BF16) a plain compile_model runs bf16, which moved root
 depths by up to 3.3 % (EXPERIMENTS.md); INFERENCE_PRECISION_HINT=f32 gives torch's outputs.
 bf16 only when asked for (backend openvino-bf16). One stream, LATENCY hint: one frame at a time,
-all `threads` cores on it."""
+all `threads` cores on it. With int8, it reads the QDQ model of int8.py and runs its quantized
+convolutions in int8 (the fp32 remainder at the f32 hint)."""
 from __future__ import annotations
 
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drm_ros.backends import int8 as int8_model
 from drm_ros.backends import onnx_cache
 from drm_ros.backends.base import DenseRunner
 
@@ -32,11 +34,12 @@ def _core():
 
 
 class OpenVINORunner(DenseRunner):
-    def __init__(self, net, input_size: tuple[int, int], threads: int, bf16: bool = False):
+    def __init__(self, net, input_size: tuple[int, int], threads: int, bf16: bool = False, int8: bool = False):
         self.input_size = tuple(input_size)
         self.threads = int(threads)
         self.precision = "bf16" if bf16 else "f32"
-        self.compiled = onnx_cache.load_or_export(net, self.input_size, self._load)
+        load_or_build = int8_model.load_or_quantize if int8 else onnx_cache.load_or_export
+        self.compiled = load_or_build(net, self.input_size, self._load)
         self.request = self.compiled.create_infer_request()
 
     def _load(self, path: Path):

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 
+from drm_ros.backends import BACKENDS  # no ROS there, and importing it loads no runtime
 from drm_ros.exposure import EXPOSURE_MODES
 
 NODE_NAME = "drm_node"
@@ -104,8 +105,9 @@ PARAMS: tuple[Param, ...] = (
     Param("backend", "auto", "Who runs the network's convolutions: auto = the fastest installed (openvino, then "
           "onnxruntime, then torch); openvino and onnxruntime run it in fp32 (outputs within 1e-3 of torch) from an "
           "ONNX file exported once per model and input size into ~/.cache/drm_ros/onnx ($DRM_CACHE_DIR/onnx); "
-          "openvino-bf16 is faster but moves depths (README); torch = TorchScript. A change at run time rebuilds the estimator "
-          "between two frames.", choices=("auto", "torch", "openvino", "onnxruntime", "openvino-bf16"),
+          "openvino-bf16 is faster but moves depths (README); onnxruntime-int8 / openvino-int8 run the backbone in int8 "
+          "(quantized once per model and size from model/int8_calibration, README); torch = TorchScript. A change at run "
+          "time rebuilds the estimator between two frames.", choices=("auto",) + BACKENDS,
           runtime=True, check=_check_backend),
     Param("input_size", "", "Network input size 'WxH' in pixels, both multiples of 32 (e.g. '320x256'); empty = "
           "the model's default. One parameter so that a run-time change is one step (never a frame at a mixed size).",
