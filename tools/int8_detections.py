@@ -8,7 +8,8 @@ machine is shared: ratios, not absolute times).
 Frames: the 30 sample frames (sample_data/vtest, frames 250..279 of vtest.avi; the calibration set
 avoids 240..310). People are matched as in real_frame_detections.py (mean joint distance within
 20 % of the fp32 person's height). Pairs: onnxruntime-int8 vs onnxruntime, openvino-int8 vs
-openvino (fp32); `--recipes` also quantizes with other int8.RECIPES (onnxruntime only).
+openvino (fp32); `--recipes` also quantizes with other int8.RECIPES (onnxruntime only; the first
+one is used for openvino-int8 and the speed rows).
 """
 import argparse
 import os
@@ -76,13 +77,14 @@ def main() -> int:
     images = list(frames(args.video, args.every))
     print(f"{len(images)} frames of {args.video or 'sample_data/vtest'} at {size[0]}x{size[1]}, score >= 0.2, "
           f"{args.threads} runtime threads; load average {os.getloadavg()[0]:.1f}", flush=True)
+    recipes = args.recipes.split(",")
     for fp32 in ("onnxruntime", "openvino"):
         ref = PoseEstimator(net, size, backend=fp32, threads=args.threads)
-        for recipe in args.recipes.split(",") if fp32 == "onnxruntime" else [int8.RECIPE]:
+        for recipe in recipes if fp32 == "onnxruntime" else recipes[:1]:
             int8.RECIPE = recipe
             est = PoseEstimator(net, size, backend=f"{fp32}-int8", threads=args.threads)
             print(f"  {fp32}-int8 (recipe {recipe}) vs {fp32}: {compare(ref, est, images)}", flush=True)
-    int8.RECIPE = args.recipes.split(",")[0]
+    int8.RECIPE = recipes[0]
     for s in (size, (512, 384)) if size != (512, 384) else (size,):
         names = ["onnxruntime", "onnxruntime-int8", "openvino", "openvino-int8"]
         print(f"  dense part {s[0]}x{s[1]}, called in turn, {args.rounds} rounds after 3, median [p10-p90] ms: "
