@@ -38,9 +38,10 @@ class PoseEstimator:
     estimator holds a copy for at most COMPILED_SIZES input sizes (the first pass and the zoom
     crops'), freed with it or when a further size evicts the least recently used
     (drm_ros/compiled.py: rebuilding estimators used to keep ~40 MB each for good).
-    `openvino`, `onnxruntime`, `openvino-bf16` (or `auto`: the fastest installed) run the dense part
-    on that runtime with `threads` threads (default: torch's current count); it keeps one session
-    per input size used (the first pass and the zoom crops' size), at most RUNTIME_SESSIONS."""
+    `openvino`, `onnxruntime`, `openvino-bf16`, `onnxruntime-int8`, `openvino-int8` (or `auto`: the
+    fastest installed fp32 runtime) run the dense part on that runtime with `threads` threads
+    (default: torch's current count); it keeps one session per input size used (the first pass
+    and the zoom crops' size), at most RUNTIME_SESSIONS."""
 
     RUNTIME_SESSIONS = 3
     COMPILED_SIZES = 2  # ~40 MB each; two serve `passes: zoom` without a rebuild per frame

@@ -108,11 +108,29 @@ class _Frames:
 def quantize_bytes(net: DRMNet, input_size: tuple[int, int], recipe: str | None = None) -> bytes:
     recipe = recipe or RECIPE
     try:
-        from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+        import onnxruntime.quantization  # noqa: F401
     except ImportError as exc:
         raise BackendError(f"int8 quantization needs onnxruntime: {exc}") from exc
     fp32 = onnx_cache.ensure_onnx(net, input_size)
     scopes, method = RECIPES[recipe]
+    # the quantizer advises pre-processing on the root logger at every call; our graph is already
+    # optimised by the exporter, so that advice is noise in the node's log
+    advice = _DropQuantizerAdvice()
+    logging.getLogger().addFilter(advice)
+    try:
+        return _quantize(fp32, input_size, scopes, method)
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
+class _DropQuantizerAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing" not in record.getMessage()
+
+
+def _quantize(fp32: Path, input_size: tuple[int, int], scopes: tuple[str, ...], method: str) -> bytes:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
     with tempfile.TemporaryDirectory(prefix="drm_int8_") as tmp:
         out = Path(tmp) / "int8.onnx"
         quantize_static(str(fp32), str(out), _Frames(calibration_inputs(input_size)),
