@@ -23,7 +23,7 @@ OUT = Path(__file__).resolve().parent.parent / "model" / "int8_calibration"
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--video", default="/usr/share/doc/opencv-doc/examples/data/vtest.avi")
-    ap.add_argument("--renders", default="/work/main/data/near_train")
+    ap.add_argument("--renders", default="data/near_train")  # drm synth --config config/synth/train_near.yaml ... --seed 3000
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     cap = cv2.VideoCapture(args.video)
