@@ -13,7 +13,9 @@ import time
 import cv2
 import numpy as np
 import pytest
+from rcl_interfaces.msg import Log
 from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -59,6 +61,10 @@ class Rig:
         self.pub_info = self.io.create_publisher(CameraInfo, "camera_info", 5)
         self.skeletons = Collector(self.io, Skeleton3DArray, "skeletons")
         self.markers = Collector(self.io, MarkerArray, "markers")
+        # the node's log lines (read_log); rcl's rosout QoS keeps them for a late subscriber
+        self.logger_name = self.node.get_logger().name
+        self.rosout = Collector(self.io, Log, "/rosout", QoSProfile(
+            depth=1000, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL))
         self.rgb = good_frame()
         self.camera = Camera.default_for(self.rgb.shape[1], self.rgb.shape[0])
         self.sec = 100
@@ -110,9 +116,16 @@ class Rig:
             self.pub_info.publish(camera_info_msg(self.camera, msg.header.stamp, FRAME_ID, self.info_k))
         self.pub_image.publish(msg)
 
-    def read_log(self, capfd) -> str:
-        """Everything the process wrote to stderr so far (rcutils logs there) in this test."""
-        self.log += capfd.readouterr().err
+    def read_log(self, capfd=None) -> str:
+        """Every line the node logged so far, as received on /rosout ("[logger]: message").
+
+        Not from capfd: the node logs from its worker thread, and a line written while pytest's
+        readouterr() was between reading and truncating its capture file was lost (a CI run
+        missed one of five refusal lines this way). /rosout is reliable and transient local.
+        (`capfd` is accepted and unused, for the callers.)"""
+        with self.rosout._lock:
+            lines = [f"[{m.name}]: {m.msg}" for m in self.rosout.messages if m.name == self.logger_name]
+        self.log = "\n".join(lines)
         return self.log
 
     def expect_refused(self, send, capfd, pattern: str):
