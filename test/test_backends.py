@@ -11,30 +11,13 @@ import torch
 
 from drm_ros import backends
 from drm_ros.backends import BackendError, onnx_cache
-from drm_ros.camera import Camera
 from drm_ros.checkpoint import load_model
 from drm_ros.inference import PoseEstimator
 from drm_ros.paths import DEFAULT_MODEL, model_path
+from backend_fixtures import frame, net, private_cache  # noqa: F401 (pytest fixtures)
 
 SIZE = (320, 256)  # small enough to be quick, large enough to find several of the six pedestrians
 FP32 = [b for b in ("openvino", "onnxruntime") if not backends.missing_packages(b)]
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory, monkeypatch):
-    """One cache directory for this module: exported once, reused by the tests that follow."""
-    monkeypatch.setenv("DRM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "drm_cache"))
-
-
-@pytest.fixture(scope="module")
-def frame(fixtures_dir):
-    rgb = cv2.cvtColor(cv2.imread(str(fixtures_dir / "vtest_frame300.jpg")), cv2.COLOR_BGR2RGB)
-    return rgb, Camera.default_for(rgb.shape[1], rgb.shape[0])
-
-
-@pytest.fixture(scope="module")
-def net():
-    return load_model(model_path(DEFAULT_MODEL))[0].eval()
 
 
 @pytest.fixture(scope="module")

@@ -2,37 +2,18 @@
 with joints and root depths close to fp32's; the quantized file is cached next to the fp32 one
 under a key holding "int8" and the calibration set; without onnxruntime they are refused with
 one clear error."""
-import cv2
 import numpy as np
 import pytest
 
 from drm_ros import backends
 from drm_ros.backends import BackendError, int8, onnx_cache
-from drm_ros.camera import Camera
-from drm_ros.checkpoint import load_model
 from drm_ros.inference import PoseEstimator
-from drm_ros.paths import DEFAULT_MODEL, model_path
+from backend_fixtures import frame, net, private_cache  # noqa: F401 (pytest fixtures)
 
 SIZE = (320, 256)  # as test_backends.py: three of the pedestrians, scores 0.22-0.27 (clear of the 0.2 threshold)
 INT8 = [b for b in ("onnxruntime-int8", "openvino-int8") if not backends.missing_packages(b)]
 # measured on this frame at 320x256: joints moved at most 5.3 px, root depths 2.1-3.1 %
 MEDIAN_PX, MAX_PX, DEPTH_FRAC = 2.0, 8.0, 0.05
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("DRM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "drm_cache"))
-
-
-@pytest.fixture(scope="module")
-def frame(fixtures_dir):
-    rgb = cv2.cvtColor(cv2.imread(str(fixtures_dir / "vtest_frame300.jpg")), cv2.COLOR_BGR2RGB)
-    return rgb, Camera.default_for(rgb.shape[1], rgb.shape[0])
-
-
-@pytest.fixture(scope="module")
-def net():
-    return load_model(model_path(DEFAULT_MODEL))[0].eval()
 
 
 @pytest.mark.parametrize("backend", INT8)
