@@ -32,7 +32,6 @@ RECIPES = {
     "blocks": (("backbone.blocks",), "MinMax"),
 }
 RECIPE = "blocks"
-log = logging.getLogger("drm_ros.backends")
 T = TypeVar("T")
 
 
@@ -152,11 +151,5 @@ def ensure_int8(net: DRMNet, input_size: tuple[int, int], recipe: str | None = N
 def load_or_quantize(net: DRMNet, input_size: tuple[int, int], load: Callable[[Path], T]) -> T:
     """`load(path)` of the cached int8 file; one that cannot be loaded is quantized again, with one
     log line (as onnx_cache.load_or_export does for the fp32 file)."""
-    path = ensure_int8(net, input_size)
-    try:
-        return load(path)
-    except Exception as exc:  # noqa: BLE001 - whatever the runtime raises for a bad file
-        log.warning("cached int8 ONNX file %s cannot be loaded (%s: %s); quantizing it again", path,
-                    type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
-    onnx_cache.write_atomic(path, quantize_bytes(net, input_size))
-    return load(path)
+    return onnx_cache.load_or_rebuild(ensure_int8(net, input_size), lambda: quantize_bytes(net, input_size), load,
+                                      "int8 ONNX file", "quantizing")

@@ -105,13 +105,19 @@ def ensure_onnx(net: DRMNet, input_size: tuple[int, int]) -> Path:
 def load_or_export(net: DRMNet, input_size: tuple[int, int], load: Callable[[Path], T]) -> T:
     """`load(path)` of the cached file; if the runtime cannot load it (truncated, corrupt, not
     this graph), say so in one line, export it again and load the fresh file."""
-    path = ensure_onnx(net, input_size)
+    return load_or_rebuild(ensure_onnx(net, input_size), lambda: export_bytes(net, input_size), load,
+                           "ONNX file", "exporting")
+
+
+def load_or_rebuild(path: Path, rebuild: Callable[[], bytes], load: Callable[[Path], T], what: str, doing: str) -> T:
+    """`load(path)`; a cached file the runtime cannot load is rebuilt once (`rebuild()`'s bytes,
+    written atomically), with one log line, and loaded again."""
     try:
         return load(path)
     except Exception as exc:  # noqa: BLE001 - whatever the runtime raises for a bad file
-        log.warning("cached ONNX file %s cannot be loaded (%s: %s); exporting it again", path,
-                    type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
-    write_atomic(path, export_bytes(net, input_size))
+        log.warning("cached %s %s cannot be loaded (%s: %s); %s it again", what, path,
+                    type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "", doing)
+    write_atomic(path, rebuild())
     return load(path)
 
 
