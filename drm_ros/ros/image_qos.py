@@ -34,13 +34,23 @@ def describe(setting: str, reliability: ReliabilityPolicy) -> str:
 
 class FollowingSubscription:
     """A keep-last subscription whose reliability is `setting`'s; with auto, `follow()` (call it
-    periodically) re-subscribes when the publishers' reliability changes."""
+    periodically) re-subscribes when the publishers' reliability changes.
 
-    def __init__(self, node, msg_type, topic: str, callback, setting: str, depth: int):
+    `overlap` (make before break, for messages a duplicate of which is harmless, like
+    camera_info): the old subscription is kept until the new one has matched a publisher (at
+    most OVERLAP_CALLS more calls of follow()). A new subscription needs a discovery round
+    before it receives anything, and camera_infos sent in that gap were lost: their images were
+    then refused (seen in CI). Images do not overlap: a frame delivered twice would be served
+    twice, while one lost at a switch is only a dropped frame."""
+
+    OVERLAP_CALLS = 5
+
+    def __init__(self, node, msg_type, topic: str, callback, setting: str, depth: int, overlap: bool = False):
         self.node, self.msg_type, self.topic, self.callback = node, msg_type, topic, callback
-        self.setting, self.depth = setting, depth
+        self.setting, self.depth, self.overlap = setting, depth, overlap
         self.reliability = self._wanted()
         self.sub = self._subscribe()
+        self._old, self._old_calls = None, 0
 
     @property
     def topic_name(self) -> str:
@@ -51,15 +61,31 @@ class FollowingSubscription:
 
     def follow(self) -> bool:
         """Re-subscribe if the publishers now call for the other reliability; True if it did."""
+        self._retire_old()
         wanted = self._wanted()
         if self.sub is None or wanted == self.reliability:
             return False
-        self.node.destroy_subscription(self.sub)
+        old = self.sub
         self.reliability = wanted
         self.sub = self._subscribe()
+        if self.overlap and self._old is None:
+            self._old, self._old_calls = old, 0
+        else:
+            self.node.destroy_subscription(old)
         return True
 
+    def _retire_old(self) -> None:
+        if self._old is None:
+            return
+        self._old_calls += 1
+        if self.sub.get_publisher_count() > 0 or self._old_calls > self.OVERLAP_CALLS:
+            self.node.destroy_subscription(self._old)
+            self._old = None
+
     def destroy(self) -> None:
+        if self._old is not None:
+            self.node.destroy_subscription(self._old)
+            self._old = None
         if self.sub is not None:
             self.node.destroy_subscription(self.sub)
             self.sub = None

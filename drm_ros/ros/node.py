@@ -212,7 +212,7 @@ class DrmNode(LifecycleNode):
         self._subs.append(image_qos.FollowingSubscription(self, image_type, self._image_topic, self._on_image,
                                                           self.cfg["image_qos"], depth=1))
         self._subs.append(image_qos.FollowingSubscription(self, CameraInfo, self.resolve_topic_name("camera_info"),
-                                                          self._on_camera_info, "auto", depth=5))
+                                                          self._on_camera_info, "auto", depth=5, overlap=True))
         self._qos_timer = self.create_timer(1.0, self._follow_publishers)
         self._pairing_timer = self.create_timer(max(0.01, wait / 4), self._expire_pairing)
         self._worker = threading.Thread(target=self._work, name="drm_inference", daemon=True)
