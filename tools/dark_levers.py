@@ -7,7 +7,9 @@ so this equals a run at that threshold while fewer than max_persons people pass 
 
 Reported per variant and threshold: people matched to those one default pass finds on the lit
 frame (all frames, even frames, odd frames: choose on one half, check on the other) and false
-people (found in the dark, not among the lit frame's people).
+people (found in the dark, not among the lit frame's people), split into those the lit frame
+also holds below the threshold (a lit candidate of score >= CANDIDATE: a real, borderline person)
+and ghosts (nothing there on the lit frame even at CANDIDATE).
 
     nice -n 5 .venv/bin/python tools/dark_levers.py --every 20 --limit 40 --seeds 3 \
         --variants "mode gain,..." --thresholds 0.2,0.15,0.1 [--images a.jpg b.png ...]
@@ -26,6 +28,21 @@ from drm_ros.exposure import DARK_LUMA, brighten, darken, denoise_chroma, gain_f
     normalise_exposure
 from drm_ros.imageio import read_rgb
 from drm_ros.inference import PoseEstimator
+from drm_ros.tracking import greedy_pairs
+
+CANDIDATE = 0.05  # a lit-frame person this sure counts as real when the dark frame finds it
+
+
+def unmatched(ref, other) -> np.ndarray:
+    """Indices of `other`'s people that are none of `ref`'s (the matching rule of `matched`)."""
+    if not len(other):
+        return np.zeros(0, dtype=np.int64)
+    if not len(ref):
+        return np.arange(len(other))
+    d = np.linalg.norm(ref.joints2d[:, None, :17] - other.joints2d[None, :, :17], axis=-1).mean(-1)
+    gate = 0.2 * np.maximum(np.ptp(ref.joints2d[..., 1], axis=-1), 10.0)
+    hit = {j for _, j in greedy_pairs(d / gate[:, None], 1.0)}
+    return np.array([j for j in range(len(other)) if j not in hit], dtype=np.int64)
 
 
 def luma_noise(img) -> float:
@@ -136,9 +153,10 @@ def main() -> int:
     thresholds = [float(t) for t in args.thresholds.split(",")]
     base = PoseEstimator.from_file()
     low = PoseEstimator.from_file(score_threshold=min(thresholds))
+    cand = PoseEstimator.from_file(score_threshold=CANDIDATE)
     b = args.brightness
     # (variant, threshold, half) -> [matched, false]; half 0 = even frames, 1 = odd
-    counts = {(v, t, h): np.zeros(2, int) for v in names for t in thresholds for h in (0, 1)}
+    counts = {(v, t, h): np.zeros(3, int) for v in names for t in thresholds for h in (0, 1)}  # matched, false, ghosts
     lit_half = np.zeros(2, int)
     ms = {v: [] for v in names}
     noise = []
@@ -147,6 +165,7 @@ def main() -> int:
     for i, img in enumerate(frames):
         cam = Camera.default_for(img.shape[1], img.shape[0])
         lit = base.estimate(img, cam)
+        lit_cand = cand.estimate(img, cam)
         lit_half[i % 2] += len(lit) * args.seeds
         n += 1
         for seed in range(args.seeds):
@@ -160,7 +179,8 @@ def main() -> int:
                 for t in thresholds:
                     keep = found.select(found.scores >= t)
                     m = matched(lit, keep)
-                    counts[(v, t, i % 2)] += [m, len(keep) - m]
+                    ghosts = len(unmatched(lit_cand, keep.select(unmatched(lit, keep))))
+                    counts[(v, t, i % 2)] += [m, len(keep) - m, ghosts]
         print(f"frame {n}: {lit_half.sum() // args.seeds} lit people so far", file=sys.stderr, flush=True)
     source = ", ".join(args.images) if args.images else f"vtest.avi (every {args.every}th)"
     print(f"{n} frames of {source} at {b:.0%} brightness x {args.seeds} noise draw(s); single pass "
@@ -168,15 +188,16 @@ def main() -> int:
           f"{lit_half.sum() // args.seeds} found on the lit frames (x draws: even frames {lit_half[0]}, odd "
           f"{lit_half[1]}); false = found in the dark, not a lit person; post-gain luma noise "
           f"median {np.median(noise):.1f} DN [{np.percentile(noise, 10):.1f}-{np.percentile(noise, 90):.1f}]")
-    print("| variant | threshold | all | even frames | odd frames | false | ms/frame (median) |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| variant | threshold | all | even frames | odd frames | false | of them ghosts (no lit candidate "
+          f">= {CANDIDATE}) | ms/frame (median) |")
+    print("|---|---|---|---|---|---|---|---|")
     total = max(1, lit_half.sum())
     for v in names:
         for t in thresholds:
             e, o = counts[(v, t, 0)], counts[(v, t, 1)]
             a = e + o
             print(f"| {v} | {t:g} | {a[0]} ({100 * a[0] / total:.1f} %) | {100 * e[0] / max(1, lit_half[0]):.1f} % | "
-                  f"{100 * o[0] / max(1, lit_half[1]):.1f} % | {a[1]} | {np.median(ms[v]):.2f} |", flush=True)
+                  f"{100 * o[0] / max(1, lit_half[1]):.1f} % | {a[1]} | {a[2]} | {np.median(ms[v]):.2f} |", flush=True)
     return 0
 
 
