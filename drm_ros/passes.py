@@ -296,7 +296,7 @@ class MultiPassEstimator:
     and the benchmarks, which take any object with that method)."""
 
     def __init__(self, estimator, passes: str = "single", max_zooms: int = 2, exposure: str = "off",
-                 fisheye_views: bool = False):
+                 fisheye_views: bool = False, dark_score_threshold: float | None = None):
         from drm_ros.exposure import EXPOSURE_MODES
 
         if passes not in PASSES:
@@ -305,13 +305,17 @@ class MultiPassEstimator:
             raise ValueError(f"exposure must be one of {', '.join(EXPOSURE_MODES)}, got {exposure!r}")
         self.estimator, self.passes, self.max_zooms, self.exposure = estimator, passes, max_zooms, exposure
         self.fisheye_views = bool(fisheye_views)
+        self.dark_score_threshold = dark_score_threshold  # images `exposure` finds dark (None: the estimator's)
 
     @property
     def input_size(self):
         return self.estimator.input_size
 
     def estimate(self, image: np.ndarray, camera: Camera) -> PoseSet:
-        from drm_ros.exposure import normalise_exposure
+        from drm_ros.exposure import expose, score_threshold_for
 
-        return estimate_passes(self.estimator, normalise_exposure(image, self.exposure), camera, self.passes,
-                               self.max_zooms, fisheye_views=self.fisheye_views)
+        shown, dark = expose(image, self.exposure)
+        threshold = score_threshold_for(self.estimator.score_threshold, self.dark_score_threshold, dark)
+        with _settings(self.estimator, score_threshold=threshold):
+            return estimate_passes(self.estimator, shown, camera, self.passes, self.max_zooms,
+                                   fisheye_views=self.fisheye_views)
