@@ -178,11 +178,12 @@ def plan_tiles(image_w: int, image_h: int, input_size: tuple[int, int]) -> list[
     return [Crop(x, y, w, h, input_size) for x, y, w, h in tile_grid(image_w, image_h, tw, th)]
 
 
-def plan_zooms(doubtful: PoseSet, image_w: int, image_h: int, input_size: tuple[int, int], max_zooms: int) -> list[Crop]:
-    """One portrait crop around each of the `max_zooms` best doubtful people, sized so the person
-    fills about 60 % of its height, no finer than ZOOM_MAX_UPSCALE x the first pass; people
-    already inside a planned crop's middle share it."""
-    zw, zh = ZOOM_INPUT
+def plan_zooms(doubtful: PoseSet, image_w: int, image_h: int, input_size: tuple[int, int], max_zooms: int,
+               zoom_input: tuple[int, int] = ZOOM_INPUT) -> list[Crop]:
+    """One portrait crop (seen at `zoom_input`) around each of the `max_zooms` best doubtful
+    people, sized so the person fills about 60 % of its height, no finer than ZOOM_MAX_UPSCALE x
+    the first pass; people already inside a planned crop's middle share it."""
+    zw, zh = zoom_input
     finest = ZOOM_MAX_UPSCALE * first_pass_scale(image_w, image_h, input_size)
     crops: list[Crop] = []
     for i in np.argsort(-doubtful.scores, kind="stable"):
@@ -198,7 +199,7 @@ def plan_zooms(doubtful: PoseSet, image_w: int, image_h: int, input_size: tuple[
         w = h * zw / zh
         x0 = int(round(min(max(cu - w / 2, 0), image_w - w)))
         y0 = int(round(min(max(cv - h / 2, 0), image_h - h)))
-        crops.append(Crop(x0, y0, min(int(round(w)), image_w - x0), min(int(round(h)), image_h - y0), ZOOM_INPUT))
+        crops.append(Crop(x0, y0, min(int(round(w)), image_w - x0), min(int(round(h)), image_h - y0), zoom_input))
     return crops
 
 
