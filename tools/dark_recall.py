@@ -42,16 +42,17 @@ def main() -> int:
     ap.add_argument("--exposure", default="off,gain,gamma,clahe")
     ap.add_argument("--passes", default="single")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threshold", type=float, default=0.2, help="the usual person threshold (lit images)")
     ap.add_argument("--dark-thresholds", default="0.2",
                     help="person thresholds on images the exposure step found dark (0.2 = the usual one)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print("tools/dark_recall.py " + " ".join(sys.argv[1:]))
     samples = load_any(args.data)[: args.limit]
-    base = PoseEstimator.from_file()
+    base = PoseEstimator.from_file(score_threshold=args.threshold)
     gt = sum(len(s.joints2d) for s in samples)
     print(f"{len(samples)} images of {args.data}, {gt} people, input {base.input_size[0]}x{base.input_size[1]}, "
-          f"passes {args.passes}")
+          f"passes {args.passes}, threshold {args.threshold:g}")
     print("| brightness | exposure | threshold on dark images | found (matched GT) | false (predicted, no GT) | "
           "PCKrel matched | PCKabs matched |")
     print("|---|---|---|---|---|---|---|")
