@@ -17,6 +17,11 @@ tried (30, 20, 10 %); the chroma denoise is most of its lead over gamma at 20 an
 
 "Dark" = mean log-luminance below DARK_LUMA; anything brighter passes untouched, so a well
 lit image costs one small metering step (~0.1 ms at 768x576) and is never altered.
+
+A dark image's people also score lower: even brightened, its noise costs the network confidence,
+and most people lost at 20 % light are found just under the usual threshold. `expose` says which
+images it found dark, and `score_threshold_for` lowers the person threshold for those only, to
+DARK_SCORE_THRESHOLD by default (README, model/logs/recall/dark_levers_*.log).
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ CHROMA_SIGMA = 2.0  # pixels; 1 (at half resolution) and 4 found fewer people (l
 MAX_GAIN = 8.0  # linear gain cap: beyond it the noise, not the people, is what gets brighter
 DARK_LUMA = 0.25  # geometric-mean luminance (0..1) below which an image counts as dark
 TARGET_LUMA = 0.40  # where gain or gamma put it (mid-grey of a normally exposed frame)
+DARK_SCORE_THRESHOLD = 0.17  # person score threshold on dark images (README: chosen on even frames)
 METER_SIDE = 128  # meter on a downscaled copy: brightness needs no detail
 
 
@@ -82,18 +88,32 @@ def brighten(image_rgb: np.ndarray, luma: float, curve: str = "gamma", target: f
     return out
 
 
-def normalise_exposure(image_rgb: np.ndarray, mode: str = "gain") -> np.ndarray:
-    """The image brightened when dark (a new array), else the same array. Anything that is not an
-    RGB uint8 image is passed through for the estimator to refuse with its own clear error."""
+def expose(image_rgb: np.ndarray, mode: str = "gain") -> tuple[np.ndarray, bool]:
+    """(the image brightened when dark (a new array), else the same array; whether it was dark).
+    Anything that is not an RGB uint8 image is passed through, not dark, for the estimator to
+    refuse with its own clear error. Mode `off` never meters: nothing is dark."""
     if mode == "off" or not isinstance(image_rgb, np.ndarray) or image_rgb.dtype != np.uint8 \
             or image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.size == 0:
-        return image_rgb
+        return image_rgb, False
     if mode not in EXPOSURE_MODES:
         raise ValueError(f"exposure must be one of {', '.join(EXPOSURE_MODES)}, got {mode!r}")
     luma = mean_log_luma(image_rgb)
     if luma >= DARK_LUMA:
-        return image_rgb
-    return brighten(image_rgb, luma, **MODE_SETTINGS[mode])
+        return image_rgb, False
+    return brighten(image_rgb, luma, **MODE_SETTINGS[mode]), True
+
+
+def normalise_exposure(image_rgb: np.ndarray, mode: str = "gain") -> np.ndarray:
+    """The image `expose` brightens (or the same array)."""
+    return expose(image_rgb, mode)[0]
+
+
+def score_threshold_for(score_threshold: float, dark_score_threshold: float | None, dark: bool) -> float:
+    """The person threshold for one image: the lower of the two on a dark image (never a higher
+    one), else `score_threshold`; None = no dark threshold."""
+    if dark and dark_score_threshold is not None:
+        return min(float(score_threshold), float(dark_score_threshold))
+    return float(score_threshold)
 
 
 def darken(image_rgb: np.ndarray, brightness: float, rng: np.random.Generator, read_noise: float = 2.0) -> np.ndarray:

@@ -178,11 +178,12 @@ def plan_tiles(image_w: int, image_h: int, input_size: tuple[int, int]) -> list[
     return [Crop(x, y, w, h, input_size) for x, y, w, h in tile_grid(image_w, image_h, tw, th)]
 
 
-def plan_zooms(doubtful: PoseSet, image_w: int, image_h: int, input_size: tuple[int, int], max_zooms: int) -> list[Crop]:
-    """One portrait crop around each of the `max_zooms` best doubtful people, sized so the person
-    fills about 60 % of its height, no finer than ZOOM_MAX_UPSCALE x the first pass; people
-    already inside a planned crop's middle share it."""
-    zw, zh = ZOOM_INPUT
+def plan_zooms(doubtful: PoseSet, image_w: int, image_h: int, input_size: tuple[int, int], max_zooms: int,
+               zoom_input: tuple[int, int] = ZOOM_INPUT) -> list[Crop]:
+    """One portrait crop (seen at `zoom_input`) around each of the `max_zooms` best doubtful
+    people, sized so the person fills about 60 % of its height, no finer than ZOOM_MAX_UPSCALE x
+    the first pass; people already inside a planned crop's middle share it."""
+    zw, zh = zoom_input
     finest = ZOOM_MAX_UPSCALE * first_pass_scale(image_w, image_h, input_size)
     crops: list[Crop] = []
     for i in np.argsort(-doubtful.scores, kind="stable"):
@@ -198,7 +199,7 @@ def plan_zooms(doubtful: PoseSet, image_w: int, image_h: int, input_size: tuple[
         w = h * zw / zh
         x0 = int(round(min(max(cu - w / 2, 0), image_w - w)))
         y0 = int(round(min(max(cv - h / 2, 0), image_h - h)))
-        crops.append(Crop(x0, y0, min(int(round(w)), image_w - x0), min(int(round(h)), image_h - y0), ZOOM_INPUT))
+        crops.append(Crop(x0, y0, min(int(round(w)), image_w - x0), min(int(round(h)), image_h - y0), zoom_input))
     return crops
 
 
@@ -296,7 +297,7 @@ class MultiPassEstimator:
     and the benchmarks, which take any object with that method)."""
 
     def __init__(self, estimator, passes: str = "single", max_zooms: int = 2, exposure: str = "off",
-                 fisheye_views: bool = False):
+                 fisheye_views: bool = False, dark_score_threshold: float | None = None):
         from drm_ros.exposure import EXPOSURE_MODES
 
         if passes not in PASSES:
@@ -305,13 +306,17 @@ class MultiPassEstimator:
             raise ValueError(f"exposure must be one of {', '.join(EXPOSURE_MODES)}, got {exposure!r}")
         self.estimator, self.passes, self.max_zooms, self.exposure = estimator, passes, max_zooms, exposure
         self.fisheye_views = bool(fisheye_views)
+        self.dark_score_threshold = dark_score_threshold  # images `exposure` finds dark (None: the estimator's)
 
     @property
     def input_size(self):
         return self.estimator.input_size
 
     def estimate(self, image: np.ndarray, camera: Camera) -> PoseSet:
-        from drm_ros.exposure import normalise_exposure
+        from drm_ros.exposure import expose, score_threshold_for
 
-        return estimate_passes(self.estimator, normalise_exposure(image, self.exposure), camera, self.passes,
-                               self.max_zooms, fisheye_views=self.fisheye_views)
+        shown, dark = expose(image, self.exposure)
+        threshold = score_threshold_for(self.estimator.score_threshold, self.dark_score_threshold, dark)
+        with _settings(self.estimator, score_threshold=threshold):
+            return estimate_passes(self.estimator, shown, camera, self.passes, self.max_zooms,
+                                   fisheye_views=self.fisheye_views)

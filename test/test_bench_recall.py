@@ -32,14 +32,20 @@ def test_passes_rows_and_costs(clip, capsys):
 
 
 @pytest.mark.slow
-def test_light_rows_cover_every_brightness_and_mode(clip, capsys):
-    recall.run(threads=torch.get_num_threads(), video=clip, every=1, part="light", exposures="off,gain", draws=2)
+def test_light_rows_cover_every_brightness_mode_and_dark_threshold(clip, capsys):
+    recall.run(threads=torch.get_num_threads(), video=clip, every=1, part="light", exposures="off,gain", draws=2,
+               dark_thresholds="0.2,0.1")
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ") and "%" in line]
-    assert len(rows) == len(recall.BRIGHTNESS) * 2
+    assert len(rows) == len(recall.BRIGHTNESS) * 2 * 2
     assert "2 noise draw(s)" in out
-    lit = [row for row in rows if row.startswith("| 100% | off |")][0]  # lit frames: only read noise
-    assert float(lit.split("|")[4].split("(")[1].split(" %")[0]) <= 100.0
+    lit = [row for row in rows if row.startswith("| 100% | off | 0.2 |")][0]  # lit frames: only read noise
+    assert float(lit.split("|")[5].split("(")[1].split(" %")[0]) <= 100.0
+    # a lit frame is never dark: its threshold is the usual one whatever the dark threshold
+    cells = {tuple(c.strip() for c in row.split("|")[1:4]): row.split("|")[4:] for row in rows}
+    assert cells[("100%", "gain", "0.2")] == cells[("100%", "gain", "0.1")]
+    # exposure off never meters: nothing is dark, the dark threshold never applies
+    assert cells[("20%", "off", "0.2")] == cells[("20%", "off", "0.1")]
 
 
 def test_unknown_plan_is_one_clear_error():

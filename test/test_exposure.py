@@ -3,8 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from drm_ros.exposure import (DARK_LUMA, EXPOSURE_MODES, MAX_GAIN, TARGET_LUMA, darken, denoise_chroma, is_dark,
-                               mean_log_luma, normalise_exposure)
+from drm_ros.exposure import (DARK_LUMA, EXPOSURE_MODES, MAX_GAIN, TARGET_LUMA, darken, denoise_chroma, expose,
+                               is_dark, mean_log_luma, normalise_exposure, score_threshold_for)
 from drm_ros.imageio import read_rgb
 from drm_ros.paths import share_dir
 
@@ -71,3 +71,48 @@ def test_chroma_denoise_smooths_colour_speckle_and_keeps_luminance(frame):
     assert np.abs(y_out[..., 0] - y_in[..., 0]).mean() < 1.0  # luminance: rounding only
     colour_noise_in = np.abs(y_in[..., 1:] - y_clean[..., 1:]).mean()
     assert np.abs(y_out[..., 1:] - y_clean[..., 1:]).mean() < 0.6 * colour_noise_in
+
+
+def test_expose_says_which_images_it_found_dark(frame):
+    dim = darken(frame, 0.2, np.random.default_rng(0))
+    assert expose(frame, "gain") == (frame, False)
+    shown, dark = expose(dim, "gain")
+    assert dark and np.array_equal(shown, normalise_exposure(dim, "gain"))
+    assert expose(dim, "off") == (dim, False)  # off never meters: nothing is dark
+    assert expose(np.zeros((10, 10), np.uint8), "gain")[1] is False
+
+
+def test_the_dark_threshold_only_ever_lowers_and_only_on_dark_images():
+    assert score_threshold_for(0.2, 0.17, dark=True) == 0.17
+    assert score_threshold_for(0.2, 0.17, dark=False) == 0.2
+    assert score_threshold_for(0.2, 0.5, dark=True) == 0.2
+    assert score_threshold_for(0.3, None, dark=True) == 0.3
+
+
+@pytest.fixture(scope="module")
+def estimator():
+    from drm_ros.inference import PoseEstimator
+
+    return PoseEstimator.from_file()
+
+
+def test_a_dark_frame_is_seen_at_the_dark_threshold_and_a_lit_one_at_the_usual(frame, estimator):
+    """MultiPassEstimator: on the darkened frame, exactly the people one pass at the dark threshold
+    finds on the brightened image; on the lit frame, those of the usual threshold; the estimator's
+    own threshold is left as it was."""
+    from drm_ros.camera import Camera
+    from drm_ros.passes import MultiPassEstimator
+
+    cam = Camera.default_for(frame.shape[1], frame.shape[0])
+    dim = darken(frame, 0.2, np.random.default_rng(1))
+    multi = MultiPassEstimator(estimator, exposure="gain", dark_score_threshold=0.05)
+    dark_people = multi.estimate(dim, cam)
+    estimator.score_threshold = 0.05
+    try:
+        expected = estimator.estimate(normalise_exposure(dim, "gain"), cam)
+    finally:
+        estimator.score_threshold = 0.2
+    assert np.allclose(dark_people.scores, expected.scores) and dark_people.scores.min() < 0.2
+    assert estimator.score_threshold == 0.2
+    lit_people = multi.estimate(frame, cam)
+    assert np.allclose(lit_people.scores, estimator.estimate(frame, cam).scores) and lit_people.scores.min() >= 0.2

@@ -438,6 +438,41 @@ def test_fisheye_views_served_and_switched_off_at_run_time(ros):
         rig.close()
 
 
+def test_dark_frames_get_the_dark_threshold_and_lit_frames_the_usual(ros):
+    """dark_score_threshold (drm_ros/exposure.py) through the node: a darkened frame is served with
+    exactly the people one in-process pass finds on the brightened image at the dark threshold, a
+    lit frame with those at score_threshold; the parameter changes at run time."""
+    from drm_ros.exposure import darken, normalise_exposure
+
+    rig = Rig(ros, "cam_dark", exposure="gain", dark_score_threshold=0.05)
+    try:
+        est = rig.node._estimator
+        dark = darken(rig.rgb, 0.2, np.random.default_rng(3))
+
+        def expected(image, threshold):
+            old, est.score_threshold = est.score_threshold, threshold
+            try:
+                return len(est.estimate(normalise_exposure(image, "gain"), rig.camera))
+            finally:
+                est.score_threshold = old
+
+        want = {t: expected(dark, t) for t in (0.05, 0.2)}
+        assert want[0.05] > want[0.2]  # the frame has people only the dark threshold keeps
+        rig.set_camera_info()
+        for threshold in (0.05, 0.2):
+            assert rig.node.set_parameters([Parameter("dark_score_threshold", value=threshold)])[0].successful
+            stamp = rig.next_stamp()
+            rig.send_raw(rgb_image_msg(dark, stamp, FRAME_ID))
+            assert len(rig.expect_served(stamp, timeout=120).skeletons) == want[threshold]
+        assert rig.node.set_parameters([Parameter("dark_score_threshold", value=0.05)])[0].successful
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))  # lit: the usual threshold
+        assert len(rig.expect_served(stamp, timeout=120).skeletons) == expected(rig.rgb, 0.2)
+        assert not rig.node.set_parameters([Parameter("dark_score_threshold", value=1.5)])[0].successful
+    finally:
+        rig.close()
+
+
 def test_zoom_passes_and_dark_frames_served(ros):
     """passes/exposure (drm_ros/passes.py, exposure.py) through the node: a zoomed frame and a
     dark frame with exposure normalisation are both served; both parameters change at run time.

@@ -10,7 +10,9 @@ single default pass's time on the same frame (every plan runs on each frame back
 busy CPU weighs on each alike).
 
 Poor light: the same frames darkened to a brightness fraction with shot and read noise
-(`exposure.darken`), found and matched against the default pass on the original frames.
+(`exposure.darken`), found and matched against the default pass on the original frames, for each
+exposure mode and each person threshold on frames it found dark (`--dark-thresholds`); false =
+found in the dark, not among the lit frame's people.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from drm_ros.bench.timing import set_threads
 from drm_ros.camera import Camera
-from drm_ros.exposure import EXPOSURE_MODES, darken
+from drm_ros.exposure import DARK_SCORE_THRESHOLD, EXPOSURE_MODES, darken
 from drm_ros.inference import PoseEstimator
 from drm_ros.passes import MultiPassEstimator
 from drm_ros.tracking import greedy_pairs
@@ -93,9 +95,10 @@ def build_plans(names, backend: str, threads: int) -> dict:
 
 def run(threads: int = 2, repeats: int = 20, video: Path | None = None, every: int = 8, limit: int | None = None,
         part: str = "all", plans: str | None = None, exposures: str | None = None, backend: str = "torch",
-        rounds: int = 3, draws: int = 1) -> None:
+        rounds: int = 3, draws: int = 1, dark_thresholds: str | None = None) -> None:
     """part: passes (found and cost per pass plan), light (darkened frames), or all. plans,
-    exposures: comma-separated subsets (default: every plan but tiles; every exposure mode)."""
+    exposures: comma-separated subsets (default: every plan but tiles; every exposure mode);
+    dark_thresholds: comma-separated thresholds for dark frames (default: DARK_SCORE_THRESHOLD)."""
     set_threads(threads)
     video = Path(video) if video else VTEST
     names = [p.strip() for p in plans.split(",")] if plans else list(DEFAULT_PLANS)
@@ -111,7 +114,8 @@ def run(threads: int = 2, repeats: int = 20, video: Path | None = None, every: i
         passes_part(video, every, limit, build_plans(names, backend, threads), base.input_size, threads, backend,
                     first, rounds)
     if part != "passes":
-        light_part(video, every, limit, base, modes, draws)
+        darks = [float(t) for t in dark_thresholds.split(",")] if dark_thresholds else [DARK_SCORE_THRESHOLD]
+        light_part(video, every, limit, base, modes, draws, darks)
 
 
 def passes_part(video, every, limit, plans, size, threads, backend, first, rounds: int = 3) -> None:
@@ -157,12 +161,13 @@ def passes_part(video, every, limit, plans, size, threads, backend, first, round
               flush=True)
 
 
-def light_part(video, every, limit, base, modes, draws: int = 1) -> None:
+def light_part(video, every, limit, base, modes, draws: int = 1, dark_thresholds=(DARK_SCORE_THRESHOLD,)) -> None:
     """Each frame darkened `draws` times per brightness (one noise draw on 20 frames moves a row
-    by several people); every mode sees the same dark pixels."""
-    exposures = {m: MultiPassEstimator(base, exposure=m) for m in modes}
+    by several people); every mode and dark threshold sees the same dark pixels."""
+    exposures = {(m, t): MultiPassEstimator(base, exposure=m, dark_score_threshold=t)
+                 for m in modes for t in dark_thresholds}
     rng = np.random.default_rng(0)
-    dark = {(b, m): np.zeros(2, dtype=int) for b in BRIGHTNESS for m in modes}  # found, matched
+    dark = {(b, *k): np.zeros(2, dtype=int) for b in BRIGHTNESS for k in exposures}  # found, matched
     lit_total = 0
     for img in video_frames(video, every, limit):
         cam = Camera.default_for(img.shape[1], img.shape[0])
@@ -170,9 +175,9 @@ def light_part(video, every, limit, base, modes, draws: int = 1) -> None:
         lit_total += len(lit)
         for b in (b for b in BRIGHTNESS for _ in range(draws)):
             dim = darken(img, b, rng)
-            for mode, est in exposures.items():
+            for key, est in exposures.items():
                 poses = est.estimate(dim, cam)
-                dark[(b, mode)] += [len(poses), matched(lit, poses)]
+                dark[(b, *key)] += [len(poses), matched(lit, poses)]
     print_light(base.input_size, lit_total, dark, draws)
 
 
@@ -180,8 +185,8 @@ def print_light(size, lit_total, dark, draws: int = 1):
     print(f"\npoor light (single pass at {size[0]}x{size[1]}; darkened with shot + read noise, {draws} noise "
           f"draw(s) per frame; 'of lit' = matched to the {lit_total} people found on the original frames, "
           f"x {draws} draw(s)):")
-    print("| brightness | exposure | found | of lit |")
-    print("|---|---|---|---|")
+    print("| brightness | exposure | threshold on dark frames | found | of lit | false |")
+    print("|---|---|---|---|---|---|")
     total = max(1, lit_total * draws)
-    for (b, mode), (f, m) in dark.items():
-        print(f"| {b:.0%} | {mode} | {f} ({100 * f / total:.1f} %) | {m} ({100 * m / total:.1f} %) |")
+    for (b, mode, t), (f, m) in dark.items():
+        print(f"| {b:.0%} | {mode} | {t:g} | {f} ({100 * f / total:.1f} %) | {m} ({100 * m / total:.1f} %) | {f - m} |")

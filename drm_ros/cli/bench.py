@@ -40,6 +40,9 @@ def configure(parser):
     parser.add_argument("--draws", type=int, default=1,
                         help="recall: noise draws per darkened frame and brightness (default 1)")
     parser.add_argument("--exposures", default=None, help="recall: comma-separated exposure modes (default: all)")
+    parser.add_argument("--dark-thresholds", default=None,
+                        help="recall: comma-separated person score thresholds for frames the exposure step found "
+                             "dark (default: the node's dark_score_threshold; 0.2 = the usual threshold everywhere)")
     from drm_ros.backends import CHOICES
 
     parser.add_argument("--backend", choices=CHOICES, default=None,
@@ -84,6 +87,6 @@ def run(args) -> int:
     if args.kind == "recall":
         kwargs.update(video=args.video, every=args.every, limit=args.limit, part=args.part, plans=args.plans,
                       exposures=args.exposures, backend=args.backend or "torch", rounds=args.rounds,
-                      draws=args.draws)
+                      draws=args.draws, dark_thresholds=args.dark_thresholds)
     module.run(**kwargs)
     return 0

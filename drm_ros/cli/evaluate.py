@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         estimator = MultiPassEstimator(make_estimator(str(args.model) if args.model else None, args.input_size, 0.2,
                                                       args.backend, max(1, args.threads)),
-                                       args.passes, args.max_zooms, args.exposure, args.fisheye_views)
+                                       args.passes, args.max_zooms, args.exposure, args.fisheye_views,
+                                       args.dark_threshold)
     except (ModelError, FileNotFoundError, ValueError, BackendError) as exc:
         print(f"drm eval: cannot load the model: {exc}", file=sys.stderr)
         return 1
@@ -124,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
         out = {
             "data": str(args.data), "model": str(args.model) if args.model else "default",
             "input_size": list(estimator.input_size), "ground_plane": args.ground_plane,
-            "passes": args.passes, "fisheye_views": args.fisheye_views, "exposure": args.exposure, "backend": estimator.estimator.backend,
+            "passes": args.passes, "fisheye_views": args.fisheye_views, "exposure": args.exposure,
+            "dark_threshold": args.dark_threshold, "backend": estimator.estimator.backend,
             "metrics": scores,
             "predictions": [{"image": s.image_path, **p.to_json_dict()} for s, p in zip(samples, predictions)],
         }

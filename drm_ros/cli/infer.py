@@ -74,8 +74,9 @@ def make_estimator(model, input_size, score_threshold: float, backend: str, thre
 
 
 def add_pass_options(parser):
-    """--passes/--max-zooms/--exposure, the same in drm infer, drm eval (drm_ros/passes.py, exposure.py)."""
-    from drm_ros.exposure import EXPOSURE_MODES
+    """--passes/--max-zooms/--exposure/--dark-threshold, the same in drm infer, drm eval (drm_ros/passes.py,
+    exposure.py)."""
+    from drm_ros.exposure import DARK_SCORE_THRESHOLD, EXPOSURE_MODES
     from drm_ros.passes import PASSES
 
     parser.add_argument("--passes", choices=PASSES, default="single",
@@ -85,6 +86,9 @@ def add_pass_options(parser):
     parser.add_argument("--exposure", choices=EXPOSURE_MODES, default="gain",
                         help="brighten dark images before the network: gain (linear), gamma, or gamma + CLAHE "
                              "(default: %(default)s)")
+    parser.add_argument("--dark-threshold", type=float, default=DARK_SCORE_THRESHOLD,
+                        help="person score threshold on images --exposure found dark, when lower than the usual "
+                             "one (default: %(default)s)")
     parser.add_argument("--fisheye-views", action=argparse.BooleanOptionalAction, default=True,
                         help="see a fisheye (equidistant) camera wider than 100 degrees through perspective views "
                              "(a centre view and one turned to each side) instead of --passes (default: %(default)s)")
@@ -128,7 +132,8 @@ def run(args) -> int:
 
     try:
         estimator = MultiPassEstimator(make_estimator(args.model, size, args.threshold, args.backend),
-                                       args.passes, args.max_zooms, args.exposure, args.fisheye_views)
+                                       args.passes, args.max_zooms, args.exposure, args.fisheye_views,
+                                       args.dark_threshold)
     except BackendError as exc:
         print(f"drm infer: {exc}", file=sys.stderr)
         return 1

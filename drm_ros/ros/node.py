@@ -40,7 +40,7 @@ from visualization_msgs.msg import MarkerArray
 from drm_ros.camera import CameraError
 from drm_ros.camera_pairing import CameraInfoPairing
 from drm_ros.error_throttle import ErrorThrottle
-from drm_ros.exposure import normalise_exposure
+from drm_ros.exposure import expose, score_threshold_for
 from drm_ros.msg import Skeleton3DArray
 from drm_ros.overlay import draw_poses
 from drm_ros.passes import estimate_passes
@@ -364,12 +364,15 @@ class DrmNode(LifecycleNode):
             self._pending_input_size = False
             est.input_size = self._input_size() or self._default_input_size
             self.get_logger().info(f"network input size now {est.input_size[0]}x{est.input_size[1]}")
-        est.score_threshold = self.cfg["score_threshold"]
+        # passes/exposure: drm_ros/passes.py, drm_ros/exposure.py (one estimator, several looks);
+        # a dark image's people score lower: its own threshold (dark_score_threshold)
+        shown, dark = expose(rgb, self.cfg["exposure"])
+        threshold = score_threshold_for(self.cfg["score_threshold"], self.cfg["dark_score_threshold"], dark)
+        est.score_threshold = threshold
         est.max_persons = self.cfg["max_persons"]
-        # passes/exposure: drm_ros/passes.py, drm_ros/exposure.py (one estimator, several looks)
-        poses = estimate_passes(est, normalise_exposure(rgb, self.cfg["exposure"]), camera, self.cfg["passes"],
-                                self.cfg["max_zooms"], fisheye_views=self.cfg["fisheye_views"])
-        poses = _best(poses, self.cfg["score_threshold"], self.cfg["max_persons"])
+        poses = estimate_passes(est, shown, camera, self.cfg["passes"], self.cfg["max_zooms"],
+                                fisheye_views=self.cfg["fisheye_views"])
+        poses = _best(poses, threshold, self.cfg["max_persons"])
         poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
         self._reset_tracks_if_time_went_back(_stamp_ns(msg))
         poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change

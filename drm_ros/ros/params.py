@@ -14,7 +14,7 @@ from typing import Any, Callable
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 
 from drm_ros.backends import BACKENDS  # no ROS there, and importing it loads no runtime
-from drm_ros.exposure import EXPOSURE_MODES
+from drm_ros.exposure import DARK_SCORE_THRESHOLD, EXPOSURE_MODES
 
 NODE_NAME = "drm_node"
 
@@ -130,6 +130,10 @@ PARAMS: tuple[Param, ...] = (
           "linearly to a normal mean, undoing under-exposure; gamma: by a gamma curve instead; clahe: that gamma, "
           "then CLAHE on luminance (best only below ~10 % light). Lit images are never altered.",
           choices=EXPOSURE_MODES, runtime=True),
+    Param("dark_score_threshold", DARK_SCORE_THRESHOLD, "Minimum person confidence on images the exposure step "
+          "found dark (and brightened): noise lowers real people's scores there. Used only when lower than "
+          "score_threshold; set it to score_threshold (or above) for one threshold everywhere. README: 'Small people "
+          "and poor light'.", range=(0.0, 1.0, 0.0), runtime=True),
     Param("min_joint_score", 0.2, "Joints below this confidence are left out of markers and the debug image.",
           range=(0.0, 1.0, 0.0), runtime=True),
     Param("image_transport", "raw",
