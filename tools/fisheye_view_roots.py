@@ -9,10 +9,11 @@ before they are merged, and the pinhole twin of the same scenes once. Prints per
     and the same for the pinhole twin;
   * on the people two views both found (before the merge): the root error of each view's
     reading, and of the reading each merge rule keeps;
-  * drm eval's metrics over all people and over the people the twin also sees, per rule of which
-    reading of a person seen by two views to keep (MERGE_RULES).
+  * per rule of which reading of a person seen by two views to keep (MERGE_RULES): drm eval's
+    metrics over all people and over the people the twin also sees, and the mean root error on
+    the people both the views and the twin found.
 
-    tools/fisheye_view_roots.py --fisheye data/fe16000 --pinhole data/fe16000_pinhole --plans default
+    tools/fisheye_view_roots.py --fisheye data/fe16000 --pinhole data/fe16000_pinhole --plans default "sides 192x256 (before)"
 
 Network outputs are cached per plan and set in --cache (pickles), so merge rules cost no rerun.
 """
@@ -28,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fisheye_depth import BANDS, same_people  # noqa: E402
+from fisheye_depth import BANDS, found_by_both, same_people  # noqa: E402
 
 from drm_ros.cli.infer import make_estimator  # noqa: E402
 from drm_ros.data.load import load_any  # noqa: E402
@@ -40,10 +41,13 @@ from drm_ros.skeleton import ROOT  # noqa: E402
 
 # name -> plan_views keywords
 PLANS = {
+    "sides 192x256 (before)": dict(side_input=(192, 256)),
     "default": dict(),
+    "nopitch 192x256": dict(side_pitch=0.0, side_input=(192, 256)),
     "nopitch": dict(side_pitch=0.0),
+    "pitch 20": dict(side_pitch=20.0),
+    "sides 35": dict(side_half_fov=35.0),
     "sides 288x384": dict(side_input=(288, 384)),
-    "sides 256x352": dict(side_input=(256, 352)),
     "sides 384x288 h40": dict(side_input=(384, 288), side_half_fov=40.0),
     "sides 25 288x384": dict(side_half_fov=25.0, side_input=(288, 384)),
 }
@@ -221,7 +225,8 @@ def main() -> int:
     print(f"# {len(fish)} scenes of {args.fisheye} and their pinhole twins {args.pinhole}; backend {estimator.backend}, "
           f"{estimator.input_size[0]}x{estimator.input_size[1]}")
     print("# metrics: pred/matched | PCKrel all/matched | PCKabs all/matched | AP_root@25cm | MPJPE | root error | "
-          "same people (only those the twin also sees): PCKrel | PCKabs | AP_root | root error")
+          "same people (only those the twin also sees): PCKrel | PCKabs | AP_root | root error | "
+          "both found N: mean root error on the N people found by both the views and the twin, views vs twin")
     tm = evaluate(twin_preds, twin)
     print(metrics_line("pinhole twin", tm, None))
     for name in args.plans:
@@ -230,7 +235,9 @@ def main() -> int:
             m = merged(runs, rule)
             preds = [p for p, _ in m]
             s2, p2 = same_people(fish, preds, twin)
-            print(metrics_line(f"{name}, merge {rule}", evaluate(preds, fish), evaluate(p2, s2)), flush=True)
+            e_twin, e_fish = found_by_both(fish, preds, twin, twin_preds)
+            print(metrics_line(f"{name}, merge {rule}", evaluate(preds, fish), evaluate(p2, s2))
+                  + f" | both found {len(e_twin)}: {1000 * e_fish.mean():4.0f} vs {1000 * e_twin.mean():4.0f}", flush=True)
             if args.detail or (name == args.plans[0] and rule == args.rules[0]):
                 print(f"\n## {name}, merge {rule}: root error by band and by the view that found the person")
                 per_band_table(fish, [(p, src) for p, src in m], twin, twin_preds)
