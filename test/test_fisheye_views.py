@@ -64,6 +64,8 @@ def test_views_cover_a_wide_fisheye_and_nothing_else():
     assert centre.inner_edges(FISH) == (True, True, True, True)  # the fisheye goes on past every edge
     for view, reach, outer in zip(sides, (-left, right), (0, 2)):
         assert not view.camera.has_distortion and np.sign(view.yaw_deg) == np.sign(reach)
+        # the side views draw people at about the centre view's scale (192x256 drew them at 3/4)
+        assert abs(view.camera.fx / centre.camera.fx - 1) < 0.1 and view.camera.height > view.camera.width
         # the side view's outer edge reaches past the image's edge (rim people sit inside the view)
         edge_u = 0.0 if outer == 0 else view.camera.width - 1.0
         ray = view.to_camera_points(view.camera.rays(np.array([edge_u, view.camera.cy])))
