@@ -47,6 +47,7 @@ PLANS = {
     "nopitch": dict(side_pitch=0.0),
     "pitch 20": dict(side_pitch=20.0),
     "sides 35": dict(side_half_fov=35.0),
+    "sides 224x320": dict(side_input=(224, 320)),
     "sides 288x384": dict(side_input=(288, 384)),
     "sides 384x288 h40": dict(side_input=(384, 288), side_half_fov=40.0),
     "sides 25 288x384": dict(side_half_fov=25.0, side_input=(288, 384)),
