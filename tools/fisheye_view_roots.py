@@ -6,7 +6,8 @@ before they are merged, and the pinhole twin of the same scenes once. Prints per
 
   * per 20-degree band of the true root's angle off axis and per view that found the person
     (after the merge): people found, mean / median root error, median depth bias Z_pred/Z_true - 1,
-    and the same for the pinhole twin;
+    and the same for the pinhole twin; how many of the people found are small, and how many the
+    twin does not find, with their root error;
   * on the people two views both found (before the merge): the root error of each view's
     reading, and of the reading each merge rule keeps;
   * per rule of which reading of a person seen by two views to keep (MERGE_RULES): drm eval's
@@ -157,6 +158,37 @@ def per_band_table(fish, merged_sources, twin, twin_preds) -> None:
         print(f"  all bands, {who}: {fmt_errors(e, b)}")
 
 
+SMALL_PX = 60  # a person this short in the image (true box height) is small
+
+
+def by_size(fish, merged_poses, twin, twin_preds) -> None:
+    """Who is found: people found with a true box under SMALL_PX tall, and their mean root error."""
+    for name, samples, preds in (("views", fish, merged_poses), ("twin", twin, twin_preds)):
+        small, other = [], []
+        for s, pred in zip(samples, preds):
+            match = match_persons(pred, s)
+            for p in np.flatnonzero(has_3d_label(s) & (match >= 0)):
+                e = 1000 * np.linalg.norm(pred.roots[match[p]] - s.joints3d[p, ROOT])
+                (small if s.boxes[p, 3] - s.boxes[p, 1] < SMALL_PX else other).append(e)
+        print(f"  {name}: found {len(small) + len(other)}, {len(small)} of them under {SMALL_PX} px tall (mean root "
+              f"error {np.mean(small) if small else float('nan'):.0f} mm), the others {np.mean(other):.0f} mm")
+
+
+def found_only_by_views(fish, merged_poses, twin, twin_preds) -> None:
+    """The views' people split into those the twin finds too and the rest (the twin misses them, or
+    cannot see them): count and mean root error of each."""
+    both, only = [], []
+    for fs, fp, ps, pp in zip(fish, merged_poses, twin, twin_preds):
+        m_fish, m_twin = match_persons(fp, fs), match_persons(pp, ps)
+        found_twin = ps.joints3d[m_twin >= 0, ROOT] if len(ps.joints3d) else np.zeros((0, 3))
+        for p in np.flatnonzero(has_3d_label(fs) & (m_fish >= 0)):
+            gt = fs.joints3d[p, ROOT]
+            e = 1000 * np.linalg.norm(fp.roots[m_fish[p]] - gt)
+            (both if len(found_twin) and np.any(np.linalg.norm(found_twin - gt, axis=1) < 1e-3) else only).append(e)
+    print(f"  views: {len(both)} people the twin finds too (mean root error {np.mean(both):.0f} mm), {len(only)} it "
+          f"does not ({np.mean(only) if only else float('nan'):.0f} mm)")
+
+
 def duplicates_table(fish, runs) -> None:
     """People found by two views (each view's people matched to GT on their own): each reading's root error."""
     rows = []  # (band, err centre, err side, edge centre, edge side, score centre, score side)
@@ -242,6 +274,8 @@ def main() -> int:
             if args.detail or (name == args.plans[0] and rule == args.rules[0]):
                 print(f"\n## {name}, merge {rule}: root error by band and by the view that found the person")
                 per_band_table(fish, [(p, src) for p, src in m], twin, twin_preds)
+                by_size(fish, preds, twin, twin_preds)
+                found_only_by_views(fish, preds, twin, twin_preds)
                 print()
         if args.detail or name == args.plans[0]:
             print(f"## {name}: people found by two views, before the merge")
