@@ -37,7 +37,7 @@ from drm_ros.data.load import load_any  # noqa: E402
 from drm_ros.exposure import normalise_exposure  # noqa: E402
 from drm_ros.imageio import read_rgb  # noqa: E402
 from drm_ros.metrics import evaluate, has_3d_label, match_persons  # noqa: E402
-from drm_ros.passes import concat, estimate_view, merge_views, plan_views  # noqa: E402
+from drm_ros.passes import _clear_of_edges, concat, estimate_view, merge_views, plan_views  # noqa: E402
 from drm_ros.skeleton import ROOT  # noqa: E402
 
 # name -> plan_views keywords
@@ -45,6 +45,9 @@ PLANS = {
     "sides 192x256 (before)": dict(side_input=(192, 256)),
     "default": dict(),
     "nopitch 192x256": dict(side_pitch=0.0, side_input=(192, 256)),
+    # the depth-scale check: the same views letterboxed into 384x288 (padded left and right)
+    "sides 192x256 letterboxed": dict(side_input=(192, 256), letterboxed=True),
+    "letterboxed": dict(letterboxed=True),
     "nopitch": dict(side_pitch=0.0),
     "pitch 20": dict(side_pitch=20.0),
     "sides 35": dict(side_half_fov=35.0),
@@ -91,6 +94,14 @@ def merge_by_rule(views, sets, rule: str):
     return merge_views(sets, priority=priority, with_source=True)
 
 
+def letterboxed_view(estimator, image, camera, view):
+    """passes.estimate_view, but the view's image letterboxed into the estimator's own input size
+    (as training letterboxed every image into it) instead of run unpadded at the view's size."""
+    found = estimator.estimate(view.render(image, camera), view.camera)
+    found = found.select(_clear_of_edges(found, view.camera.width, view.camera.height, view.inner_edges(camera)))
+    return view.poses_to_camera(found, camera)
+
+
 def run_views(estimator, samples, plan: dict, cache: Path | None):
     """Per scene: (views, [PoseSet per view, in the real camera's frame])."""
     if cache is not None and cache.exists():
@@ -98,8 +109,10 @@ def run_views(estimator, samples, plan: dict, cache: Path | None):
     out = []
     for i, s in enumerate(samples):
         image = normalise_exposure(read_rgb(s.image_path), "gamma")
-        views = plan_views(s.camera, estimator.input_size, **plan)
-        out.append((views, [estimate_view(estimator, image, s.camera, v) for v in views]))
+        keywords = {k: v for k, v in plan.items() if k != "letterboxed"}
+        views = plan_views(s.camera, estimator.input_size, **keywords)
+        run = letterboxed_view if plan.get("letterboxed") else estimate_view
+        out.append((views, [run(estimator, image, s.camera, v) for v in views]))
         print(f"\r{i + 1}/{len(samples)}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     if cache is not None:
