@@ -58,10 +58,11 @@ PLANS = {
 }
 
 # Of one person seen by two views, keep the reading that is ... (passes.merge_views' priority)
-MERGE_RULES = ("score", "central", "centre", "owned")
+MERGE_RULES = ("score", "central", "bigger", "centre", "owned")
 RULE_HELP = {
     "score": "best scored (passes.merge_views, the default)",
     "central": "nearest its own view's centre",
+    "bigger": "drawn tallest in its own view (pixels)",
     "centre": "the centre view's",
     "owned": "the centre view's, and side views' people inside the centre view's middle dropped",
 }
@@ -80,6 +81,14 @@ def view_edge_distance(view, roots: np.ndarray) -> np.ndarray:
     return np.where(xyz[:, 2] > 0, d, np.inf)
 
 
+def view_height_px(view, poses) -> np.ndarray:
+    """(N,) how tall each person (3D joints in the real camera's frame) is drawn in a view, in pixels."""
+    if not len(poses):
+        return np.zeros(0)
+    uv = view.camera.project(view.to_view_points(poses.joints3d.reshape(-1, 3))).reshape(len(poses), -1, 2)
+    return np.ptp(uv[..., 1], axis=1)
+
+
 def merge_by_rule(views, sets, rule: str):
     """passes.merge_views with the reading kept by `rule`: (PoseSet, index of the view of each)."""
     if rule == "owned":  # views[0] is the centre view (plan_views)
@@ -89,6 +98,8 @@ def merge_by_rule(views, sets, rule: str):
     if rule != "score" and len(concat(sets)):
         if rule == "central":
             priority = -np.concatenate([view_edge_distance(v, s.roots) for v, s in zip(views, sets)])
+        elif rule == "bigger":
+            priority = np.concatenate([view_height_px(v, s) for v, s in zip(views, sets)])
         else:  # the centre view first, then by score
             priority = np.concatenate([s.scores - 10.0 * (k > 0) for k, s in enumerate(sets)])
     return merge_views(sets, priority=priority, with_source=True)
