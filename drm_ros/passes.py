@@ -50,8 +50,11 @@ WIDE_LENS_DEG = 50.0  # a lens reaching further than this off axis, horizontally
 # Chosen on model/logs/fisheye/view_plans_test.log (142 scenes; 50 -> 40 degrees found 76 instead of
 # 56 % within 20 degrees: a narrower view draws people bigger), held on a second seed (_heldout).
 VIEW_CENTRE_HALF_FOV = 40.0  # the centre view (horizontal half field of view), at the estimator's input size
-VIEW_SIDE_HALF_FOV = 30.0  # a side view: portrait, 60 x 75 degrees, at VIEW_SIDE_INPUT
-VIEW_SIDE_INPUT = ZOOM_INPUT
+VIEW_SIDE_HALF_FOV = 30.0  # a side view: portrait, 60 x 77 degrees, at VIEW_SIDE_INPUT
+# 256 px across 60 degrees is about the centre view's scale (f 222 vs 229 px at 384x288): 192x256
+# drew rim people at 3/4 of it and read their depth worse (model/logs/fisheye/view_sides_*.log:
+# AP_root 13.4 -> 14.5 and 15.0 -> 15.6 %, for ~2.6 instead of ~1.9 passes' pixels)
+VIEW_SIDE_INPUT = (256, 352)
 VIEW_SIDE_PITCH = 10.0  # side views look this much down: people near a camera above them are seen low
 #                         at the rim (the missed rim people sat in the lower corners)
 VIEW_RIM_MARGIN = 5.0  # a side view reaches this far past the image's edge, so rim people sit inside it
@@ -103,14 +106,18 @@ def merge_duplicates(poses: PoseSet, threshold: float = DUPLICATE_OKS) -> PoseSe
     return poses.select(np.array(kept, dtype=np.int64))
 
 
-def merge_views(sets: list[PoseSet], threshold: float = DUPLICATE_OKS, pelvis: float = DUPLICATE_PELVIS) -> PoseSet:
+def merge_views(sets: list[PoseSet], threshold: float = DUPLICATE_OKS, pelvis: float = DUPLICATE_PELVIS,
+                priority: np.ndarray | None = None, with_source: bool = False):
     """Like merge_duplicates over the people of several views (in the real image's pixels), where
     two people from different views are also one person when their pelvises nearly coincide
-    (within one view the network has already told neighbours apart)."""
+    (within one view the network has already told neighbours apart). Of one person seen twice the
+    best-scored reading is kept (or the highest `priority`, one value per person of the
+    concatenated sets: tools/fisheye_view_roots.py measured other rules); sorted by score. With
+    `with_source`, also the index of the set each kept person came from."""
     poses = concat(sets)
     source = np.concatenate([np.full(len(s), i) for i, s in enumerate(sets) if len(s)] or [np.zeros(0, int)])
     height = poses.boxes[:, 3] - poses.boxes[:, 1]
-    order = np.argsort(-poses.scores, kind="stable")
+    order = np.argsort(-(poses.scores if priority is None else np.asarray(priority)), kind="stable")
     kept: list[int] = []
     for i in order:
         def same(k: int) -> bool:
@@ -120,7 +127,8 @@ def merge_views(sets: list[PoseSet], threshold: float = DUPLICATE_OKS, pelvis: f
             return oks(poses.joints2d[i], poses.joint_scores[i], poses.joints2d[k], poses.joint_scores[k]) > threshold
         if not any(same(k) for k in kept):
             kept.append(int(i))
-    return poses.select(np.array(kept, dtype=np.int64))
+    kept_idx = np.array(sorted(kept, key=lambda k: -poses.scores[k]), dtype=np.int64)
+    return (poses.select(kept_idx), source[kept_idx]) if with_source else poses.select(kept_idx)
 
 
 def _clear_of_edges(poses: PoseSet, width: int, height: int, inner: tuple[bool, bool, bool, bool],

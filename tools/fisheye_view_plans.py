@@ -38,6 +38,7 @@ PLANS = {
     "centre 50, sides 25": dict(centre_half_fov=50.0, side_half_fov=25.0, side_pitch=0.0),
     "centre 50, sides 25 p10": dict(centre_half_fov=50.0, side_half_fov=25.0),
     "centre 40, sides 25 p10": dict(centre_half_fov=40.0, side_half_fov=25.0),
+    "centre 40, sides 30 p10 192x256": dict(side_input=(192, 256)),
     "centre 40, sides 30 p10 (default)": dict(),
     "centre 40, sides 25 p10 224x288": dict(centre_half_fov=40.0, side_half_fov=25.0, side_input=(224, 288)),
 }

@@ -122,7 +122,7 @@ PARAMS: tuple[Param, ...] = (
           choices=("single", "zoom", "tiles"), runtime=True),
     Param("fisheye_views", True, "An equidistant (fisheye) camera wider than 100 degrees is seen through perspective "
           "views instead of passes: a pinhole view around the axis and one turned to each side, each lifted with its "
-          "own camera (~2x the cost of one pass; finds people the fisheye bends at its rim). README: 'Fisheye'.",
+          "own camera (~3x the cost of one pass; finds people the fisheye bends at its rim). README: 'Fisheye'.",
           runtime=True),
     Param("max_zooms", 2, "passes=zoom: at most this many re-looks per image (each ~0.45x a default pass).",
           range=(1, 8, 1), runtime=True),
