@@ -21,27 +21,20 @@ import time
 import cv2
 import numpy as np
 
-from drm_ros.bench.recall import VTEST, matched, video_frames
+from drm_ros.bench.recall import VTEST, matched, pairs, video_frames
 from drm_ros.bench.timing import set_threads
 from drm_ros.camera import Camera
 from drm_ros.exposure import DARK_LUMA, brighten, darken, denoise_chroma, gain_for, mean_log_luma, \
     normalise_exposure
 from drm_ros.imageio import read_rgb
 from drm_ros.inference import PoseEstimator
-from drm_ros.tracking import greedy_pairs
 
 CANDIDATE = 0.05  # a lit-frame person this sure counts as real when the dark frame finds it
 
 
 def unmatched(ref, other) -> np.ndarray:
     """Indices of `other`'s people that are none of `ref`'s (the matching rule of `matched`)."""
-    if not len(other):
-        return np.zeros(0, dtype=np.int64)
-    if not len(ref):
-        return np.arange(len(other))
-    d = np.linalg.norm(ref.joints2d[:, None, :17] - other.joints2d[None, :, :17], axis=-1).mean(-1)
-    gate = 0.2 * np.maximum(np.ptp(ref.joints2d[..., 1], axis=-1), 10.0)
-    hit = {j for _, j in greedy_pairs(d / gate[:, None], 1.0)}
+    hit = set(pairs(ref, other).values())
     return np.array([j for j in range(len(other)) if j not in hit], dtype=np.int64)
 
 

@@ -22,12 +22,11 @@ import time
 
 import numpy as np
 
-from drm_ros.bench.recall import VTEST, video_frames
+from drm_ros.bench.recall import VTEST, pairs, video_frames
 from drm_ros.bench.timing import set_threads
 from drm_ros.camera import Camera
 from drm_ros.inference import PoseEstimator
 from drm_ros.passes import ZOOM_INPUT, Crop, concat, estimate_crop, merge_duplicates, plan_zooms
-from drm_ros.tracking import greedy_pairs
 
 SIZES = ((384, 288), (448, 352), (512, 384), (576, 448), (640, 480), (704, 544), (768, 576))
 ORACLE = "oracle zoom"
@@ -39,14 +38,6 @@ def oracle_zoom(est, img, cam, ref, zoom_input):
     missed = ref.select(np.array(sorted(set(range(len(ref))) - set(pairs(ref, first))), dtype=np.int64))
     crops = plan_zooms(missed, cam.width, cam.height, est.input_size, len(missed), zoom_input)
     return merge_duplicates(concat([first] + [estimate_crop(est, img, cam, c) for c in crops])), len(crops)
-
-
-def pairs(ref, other) -> dict:
-    if not len(ref) or not len(other):
-        return {}
-    d = np.linalg.norm(ref.joints2d[:, None, :17] - other.joints2d[None, :, :17], axis=-1).mean(-1)
-    gate = 0.2 * np.maximum(np.ptp(ref.joints2d[..., 1], axis=-1), 10.0)
-    return dict(greedy_pairs(d / gate[:, None], 1.0))
 
 
 def size(text: str) -> tuple[int, int]:

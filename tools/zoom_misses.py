@@ -9,20 +9,10 @@ import sys
 import numpy as np
 import torch
 
-from drm_ros.bench.recall import VTEST, video_frames
+from drm_ros.bench.recall import VTEST, pairs, video_frames
 from drm_ros.camera import Camera
 from drm_ros.inference import PoseEstimator
 from drm_ros.passes import MultiPassEstimator
-from drm_ros.tracking import greedy_pairs
-
-
-def pairs(ref, other) -> dict:
-    """ref index -> other index, by the matching rule of drm bench recall."""
-    if not len(ref) or not len(other):
-        return {}
-    d = np.linalg.norm(ref.joints2d[:, None, :17] - other.joints2d[None, :, :17], axis=-1).mean(-1)
-    gate = 0.2 * np.maximum(np.ptp(ref.joints2d[..., 1], axis=-1), 10.0)
-    return dict(greedy_pairs(d / gate[:, None], 1.0))
 
 
 def main() -> int:

@@ -49,13 +49,19 @@ def video_frames(video: Path, every: int, limit: int | None = None):
         i += 1
 
 
-def matched(ref, other) -> int:
-    """People of `other` that are people of `ref` (17 joints within 20 % of the ref person's height)."""
+def pairs(ref, other) -> dict[int, int]:
+    """ref index -> other index for the people of `other` that are people of `ref` (17 joints
+    within 20 % of the ref person's height on average), greedily."""
     if len(ref) == 0 or len(other) == 0:
-        return 0
+        return {}
     d = np.linalg.norm(ref.joints2d[:, None, :17] - other.joints2d[None, :, :17], axis=-1).mean(-1)
     gate = 0.2 * np.maximum(np.ptp(ref.joints2d[..., 1], axis=-1), 10.0)
-    return len(greedy_pairs(d / gate[:, None], 1.0))
+    return dict(greedy_pairs(d / gate[:, None], 1.0))
+
+
+def matched(ref, other) -> int:
+    """How many people of `other` are people of `ref` (`pairs`)."""
+    return len(pairs(ref, other))
 
 
 def timed(estimator, image, camera):
