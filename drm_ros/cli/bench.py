@@ -53,19 +53,9 @@ def _model(p):
 
 
 @bench("scaling", "drm_ros.bench.scaling", "DRM vs a top-down baseline on scenes with 1, 5, 10, 20 people")
-def _scaling(p):
-    _threads(p)
-    _repeats(p)
-
-
 @bench("bound", "drm_ros.bench.bound", "FLOPs vs this CPU's measured peak, profiler cost centres, cheap wins")
-def _bound(p):
-    _threads(p)
-    _repeats(p)
-
-
 @bench("decode", "drm_ros.bench.decode", "the decode after the network: eager vs TorchScript, map layout, slots decoded")
-def _decode(p):
+def _timing_only(p):
     _threads(p)
     _repeats(p)
 
