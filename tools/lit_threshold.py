@@ -9,9 +9,10 @@ the others, of them ghosts = nothing there in the native pass even at CANDIDATE 
 real people the native pass holds between CANDIDATE and 0.2). Each pass runs once at the lowest
 threshold needed and each threshold keeps its own people (exact while fewer than max_persons pass).
 Even and odd frames are counted apart: choose on one half, report the other.
+`--people-free IMAGES`: images that hold no person (checked by eye): every person found is false.
 
     nice -n 5 .venv/bin/python tools/lit_threshold.py --every 10 --thresholds 0.2,0.17,0.15,0.12,0.1 \
-        [--images a.jpg b.png ...]
+        [--images a.jpg b.png ...] [--people-free a.jpg ...]
 """
 import argparse
 import sys
@@ -36,6 +37,22 @@ def native_size(w: int, h: int) -> tuple[int, int]:
     return up(w), up(h)
 
 
+def people_free(test, paths, thresholds) -> int:
+    scores = []
+    for p in paths:
+        img = read_rgb(p)
+        found = test.estimate(img, Camera.default_for(img.shape[1], img.shape[0]))
+        scores.append(found.scores)
+        print(f"{p}: {len(found)} at >= {min(thresholds):g} (scores {', '.join(f'{v:.3f}' for v in found.scores)})")
+    print(f"{len(paths)} images without people; one pass {test.input_size[0]}x{test.input_size[1]}")
+    print("| threshold | people found (all false) | images with any | per 100 images |")
+    print("|---|---|---|---|")
+    for t in thresholds:
+        n = [int((s >= t).sum()) for s in scores]
+        print(f"| {t:g} | {sum(n)} | {sum(v > 0 for v in n)} | {100 * sum(n) / len(paths):.1f} |")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--every", type=int, default=10)
@@ -43,10 +60,13 @@ def main() -> int:
     ap.add_argument("--thresholds", default="0.2,0.17,0.15,0.12,0.1")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--images", nargs="*", default=None, help="image files instead of vtest.avi frames")
+    ap.add_argument("--people-free", nargs="*", default=None, help="images without people: count what is found")
     args = ap.parse_args()
     set_threads(args.threads)
     thresholds = sorted((float(t) for t in args.thresholds.split(",")), reverse=True)
     test = PoseEstimator.from_file(score_threshold=min(thresholds))
+    if args.people_free:
+        return people_free(test, args.people_free, thresholds)
     native: dict[tuple[int, int], PoseEstimator] = {}
     counts = {(t, h): np.zeros(3, int) for t in thresholds for h in (0, 1)}  # found, false, ghosts
     ref_half = np.zeros(2, int)
