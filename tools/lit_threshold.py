@@ -93,8 +93,9 @@ def main() -> int:
             print(f"frame {n}: {ref_half.sum()} reference people so far", file=sys.stderr, flush=True)
     source = ", ".join(args.images) if args.images else f"vtest.avi (every {args.every}th)"
     print(f"{n} frames of {source} ({dark} dark: exposure would brighten them, not counted apart); reference = one "
-          f"pass at native size ({', '.join(f'{a}x{b}' for a, b in native)}) at {REFERENCE:g}: {ref_half.sum()} people "
-          f"(even frames {ref_half[0]}, odd {ref_half[1]}); tested = one pass {test.input_size[0]}x{test.input_size[1]}; "
+          f"pass at native size ({', '.join(f'{a}x{b}' for a, b in native)}) at {REFERENCE:g}: {ref_half.sum()} "
+          f"people (even frames {ref_half[0]}, odd {ref_half[1]}); tested = one pass "
+          f"{test.input_size[0]}x{test.input_size[1]}; "
           f"ghost = false with no native candidate >= {CANDIDATE:g}; torch {args.threads} thread(s)")
     print("| threshold | found (all) | even frames | odd frames | false (even / odd) | ghosts (even / odd) | "
           "false per 100 frames | ghosts per 100 frames |")
@@ -103,8 +104,9 @@ def main() -> int:
     for t in thresholds:
         e, o = counts[(t, 0)], counts[(t, 1)]
         a = e + o
-        print(f"| {t:g} | {a[0]} ({100 * a[0] / max(1, ref_half.sum()):.1f} %) | {e[0]} ({100 * e[0] / max(1, ref_half[0]):.1f} %) | "
-              f"{o[0]} ({100 * o[0] / max(1, ref_half[1]):.1f} %) | {a[1]} ({e[1]} / {o[1]}) | {a[2]} ({e[2]} / {o[2]}) | "
+        pct = lambda k, total: f"{k} ({100 * k / max(1, total):.1f} %)"  # noqa: E731
+        print(f"| {t:g} | {pct(a[0], ref_half.sum())} | {pct(e[0], ref_half[0])} | {pct(o[0], ref_half[1])} | "
+              f"{a[1]} ({e[1]} / {o[1]}) | {a[2]} ({e[2]} / {o[2]}) | "
               f"{100 * a[1] / n:.1f} (even {100 * e[1] / halves[0]:.1f}, odd {100 * o[1] / halves[1]:.1f}) | "
               f"{100 * a[2] / n:.1f} (even {100 * e[2] / halves[0]:.1f}, odd {100 * o[2] / halves[1]:.1f}) |",
               flush=True)

@@ -141,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
             "data": str(args.data), "model": str(args.model) if args.model else "default",
             "input_size": list(estimator.input_size), "ground_plane": args.ground_plane,
             "passes": args.passes, "fisheye_views": args.fisheye_views, "exposure": args.exposure,
-            "score_threshold": args.score_threshold, "dark_threshold": args.dark_threshold, "backend": estimator.estimator.backend,
+            "score_threshold": args.score_threshold, "dark_threshold": args.dark_threshold,
+            "backend": estimator.estimator.backend,
             "metrics": scores,
             "predictions": [{"image": s.image_path, **p.to_json_dict()} for s, p in zip(samples, predictions)],
         }
