@@ -40,8 +40,9 @@ def test_estimators_share_one_trace_but_run_their_own_weights():
     results = []
     for seed in (None, 1):
         net = _net(seed)
-        fast = PoseEstimator(net, SIZE).estimate(rgb, camera)
-        eager = PoseEstimator(net, SIZE, compiled=False).estimate(rgb, camera)
+        # 0.2: both networks keep the same people there, so their roots compare one to one
+        fast = PoseEstimator(net, SIZE, 0.2).estimate(rgb, camera)
+        eager = PoseEstimator(net, SIZE, 0.2, compiled=False).estimate(rgb, camera)
         assert len(fast) == len(eager) > 0
         np.testing.assert_allclose(fast.joints3d, eager.joints3d, atol=1e-3)
         results.append(fast)

@@ -1,6 +1,6 @@
 """`--dark-threshold` in `drm infer` (drm eval builds its estimator from the same options): a
 darkened frame is read at the dark threshold, exactly as one in-process pass on the brightened image at that threshold, and a lit
-frame at the usual one whatever --dark-threshold says."""
+frame at the usual one (--threshold) whatever --dark-threshold says."""
 from __future__ import annotations
 
 import json
@@ -41,7 +41,8 @@ def frames(tmp_path_factory, fixtures_dir):
 def test_infer_reads_dark_frames_at_the_dark_threshold(frames, name, capsys):
     paths, expected = frames
     for t in (0.05, 0.2):
-        assert drm(["infer", "--image", str(paths[name]), "--backend", "torch", "--dark-threshold", str(t),
-                    "--json"]) == 0
+        # the usual threshold given as 0.2, above both dark thresholds tried: 0.2 reads dark frames as lit
+        assert drm(["infer", "--image", str(paths[name]), "--backend", "torch", "--threshold", "0.2",
+                    "--dark-threshold", str(t), "--json"]) == 0
         found = len(json.loads(capsys.readouterr().out)["persons"])
         assert found == expected[(name, t if name == "dark" else 0.2)]

@@ -39,7 +39,8 @@ def scene(tmp_path_factory):
         "image_width": cam.width, "image_height": cam.height, "distortion_model": "equidistant",
         "camera_matrix": {"rows": 3, "cols": 3, "data": cam.K.reshape(-1).tolist()},
         "distortion_coefficients": {"rows": 1, "cols": 4, "data": list(cam.dist)}}))
-    est = PoseEstimator.from_file()
+    # at 0.2 the fisheye image as it is misses the person the views find (at 0.17 it keeps it too)
+    est = PoseEstimator.from_file(score_threshold=0.2)
     image = normalise_exposure(decode_jpeg(frame.jpeg), "gamma")
     expected = {on: len(estimate_passes(est, image, cam, fisheye_views=on)) for on in (True, False)}
     assert expected[True] != expected[False]
@@ -50,7 +51,7 @@ def test_infer_sees_a_fisheye_through_views_unless_told_not_to(scene, capsys):
     root, expected = scene
     for flag, on in (([], True), (["--no-fisheye-views"], False)):
         assert drm(["infer", "--image", str(root / "images" / "a.jpg"), "--camera-info", str(root / "camera.yaml"),
-                    "--backend", "torch", "--json", *flag]) == 0
+                    "--backend", "torch", "--threshold", "0.2", "--json", *flag]) == 0
         assert len(json.loads(capsys.readouterr().out)["persons"]) == expected[on]
 
 
@@ -58,7 +59,8 @@ def test_eval_sees_a_fisheye_through_views_unless_told_not_to(scene, tmp_path, c
     root, expected = scene
     for flag, on in ((["--fisheye-views"], True), (["--no-fisheye-views"], False)):
         out = tmp_path / f"{on}.json"
-        assert drm(["eval", "--data", str(root), "--backend", "torch", "--json", str(out), *flag]) == 0
+        assert drm(["eval", "--data", str(root), "--backend", "torch", "--score-threshold", "0.2", "--json", str(out),
+                    *flag]) == 0
         result = json.loads(out.read_text())
         assert result["fisheye_views"] is on and result["metrics"]["num_pred_persons"] == expected[on]
     assert np.isfinite(result["metrics"]["pck_rel"])

@@ -109,7 +109,7 @@ def _recall(p):
     p.add_argument("--exposures", default=None, help="comma-separated exposure modes (default: all)")
     p.add_argument("--dark-thresholds", default=None,
                    help="comma-separated person score thresholds for frames the exposure step found dark "
-                        "(default: the node's dark_score_threshold; 0.2 = the usual threshold everywhere)")
+                        "(default: the node's dark_score_threshold; 0.17 = the usual threshold everywhere)")
     _backend(p, "run every plan on this backend (default torch)", default="torch")
 
 

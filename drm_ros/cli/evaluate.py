@@ -1,7 +1,7 @@
 """`drm eval`: score a model on a labelled dataset with the MuPoTS-3D protocol.
 
     drm eval --data DIR_OR_JSON [--model PATH] [--json OUT] [--input-size WxH] [--limit N]
-             [--ground-plane off|known|auto]
+             [--ground-plane off|known|auto] [--score-threshold T]
 
 --data is anything `drm_ros.data.load.load_any` reads (our dataset folder, a 3DMPPE MuCo/MuPoTS
 json, a COCO person_keypoints json, a CMU Panoptic sequence folder). Prints a table; --json
@@ -25,7 +25,19 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # also NaN
+        raise argparse.ArgumentTypeError(f"expected a score in [0, 1], got {text!r}")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    from drm_ros.inference import SCORE_THRESHOLD
+
     parser.add_argument("--data", required=True, type=Path,
                         help="dataset: drm_ros folder, 3DMPPE MuCo/MuPoTS json, COCO keypoints json or Panoptic sequence folder")
     parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
@@ -33,6 +45,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-size", type=_size, default=None, metavar="WxH",
                         help="network input size, multiples of 32 (default: the model's training size)")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images (quick checks)")
+    parser.add_argument("--score-threshold", type=_score, default=SCORE_THRESHOLD, metavar="T",
+                        help="minimum person confidence, the node's score_threshold (dark images: the lower of it "
+                             "and --dark-threshold) (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2,
                         help="CPU threads for inference (the runtime's, or torch's with --backend torch; "
                              "default: %(default)s)")
@@ -94,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"drm eval: {args.data} holds no images", file=sys.stderr)
         return 1
     try:
-        estimator = MultiPassEstimator(make_estimator(str(args.model) if args.model else None, args.input_size, 0.2,
-                                                      args.backend, max(1, args.threads)),
+        estimator = MultiPassEstimator(make_estimator(str(args.model) if args.model else None, args.input_size,
+                                                      args.score_threshold, args.backend, max(1, args.threads)),
                                        args.passes, args.max_zooms, args.exposure, args.fisheye_views,
                                        args.dark_threshold)
     except (ModelError, FileNotFoundError, ValueError, BackendError) as exc:
@@ -126,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
             "data": str(args.data), "model": str(args.model) if args.model else "default",
             "input_size": list(estimator.input_size), "ground_plane": args.ground_plane,
             "passes": args.passes, "fisheye_views": args.fisheye_views, "exposure": args.exposure,
-            "dark_threshold": args.dark_threshold, "backend": estimator.estimator.backend,
+            "score_threshold": args.score_threshold, "dark_threshold": args.dark_threshold,
+            "backend": estimator.estimator.backend,
             "metrics": scores,
             "predictions": [{"image": s.image_path, **p.to_json_dict()} for s, p in zip(samples, predictions)],
         }

@@ -11,13 +11,16 @@ import sys
 
 
 def configure(parser):
+    from drm_ros.inference import SCORE_THRESHOLD
+
     parser.add_argument("--image", required=True, help="image file (any format OpenCV reads)")
     parser.add_argument("--model", help="model file (default: the shipped model/drm_default.pt)")
     parser.add_argument("--camera-info", help="camera calibration YAML (camera_calibration_parsers format)")
     for k in ("fx", "fy", "cx", "cy"):
         parser.add_argument(f"--{k}", type=float, help="intrinsic in pixels of this image")
     parser.add_argument("--input-size", help="network input WxH, multiples of 32 (default: the model's)")
-    parser.add_argument("--threshold", type=float, default=0.2, help="person score threshold")
+    parser.add_argument("--threshold", type=float, default=SCORE_THRESHOLD,
+                        help="person score threshold, the node's score_threshold (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--out", help="write a picture here (.png/.jpg): overlay with ids and depths + top/side 3D view")
     add_floor_arguments(parser, ("off", "params"))

@@ -15,6 +15,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 
 from drm_ros.backends import BACKENDS  # no ROS there, and importing it loads no runtime
 from drm_ros.exposure import DARK_SCORE_THRESHOLD, EXPOSURE_MODES
+from drm_ros.inference import SCORE_THRESHOLD
 
 NODE_NAME = "drm_node"
 
@@ -112,7 +113,8 @@ PARAMS: tuple[Param, ...] = (
     Param("input_size", "", "Network input size 'WxH' in pixels, both multiples of 32 (e.g. '320x256'); empty = "
           "the model's default. One parameter so that a run-time change is one step (never a frame at a mixed size).",
           runtime=True, pattern=r"|\d+x\d+", check=_check_input_size),
-    Param("score_threshold", 0.2, "Minimum person confidence to publish a skeleton.", range=(0.0, 1.0, 0.0),
+    Param("score_threshold", SCORE_THRESHOLD, "Minimum person confidence to publish a skeleton (0.17: README "
+          "'The person threshold').", range=(0.0, 1.0, 0.0),
           runtime=True),
     Param("max_persons", 20, "At most this many people per image (highest scores kept).", range=(1, 200, 1),
           runtime=True),
