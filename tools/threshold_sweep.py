@@ -32,7 +32,7 @@ COLUMNS = ("found (matched GT)", "false", "PCKrel all / matched", "PCKabs all / 
 
 def estimator_at(threshold: float, args) -> MultiPassEstimator:
     """`drm eval`'s estimator with its defaults (passes single) at `threshold`."""
-    base = make_estimator(None, None, threshold, args.backend, args.threads)
+    base = make_estimator(args.model, None, threshold, args.backend, args.threads)
     return MultiPassEstimator(base, "single", 0, args.exposure, True, args.dark_threshold)
 
 
@@ -50,6 +50,7 @@ def row(t: float, m: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
+    ap.add_argument("--model", default=None, help="model file (default: the shipped model)")
     ap.add_argument("--thresholds", default="0.2,0.17,0.15,0.12,0.1")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--exposure", choices=EXPOSURE_MODES, default="gain")
