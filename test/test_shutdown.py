@@ -20,6 +20,7 @@ pytestmark = pytest.mark.ros
 RATE_HZ = 30.0
 BAD_OUTPUT = re.compile(r"Traceback|KeyboardInterrupt|\[ERROR\]|\[FATAL\]|Failed to publish|RuntimeError|"
                         r"exit code|context is invalid", re.I)
+NO_INFO_YET = "no camera_info with the image's stamp"
 
 
 class Camera30Hz:
@@ -79,6 +80,7 @@ def test_double_sigint_while_streaming_exits_cleanly(gap_s):
             camera.start()
             wait_until(lambda: len(skeletons.messages) >= 3 or proc.proc.poll() is not None, 90,
                        "the node to serve frames")
+            serving_from = len(proc.output)
             assert proc.proc.poll() is None, proc.output
             proc.proc.send_signal(signal.SIGINT)
             if gap_s is not None:
@@ -95,5 +97,9 @@ def test_double_sigint_while_streaming_exits_cleanly(gap_s):
             node.destroy_node()
     out = proc.output
     assert code == 0, out
-    assert not BAD_OUTPUT.search(out), out
+    # Before the first frames were served, discovery may still deliver a frame ahead of its
+    # camera_info on a loaded machine (the reader matches the writers one by one); the node then
+    # says so, rightly. Only that line, and only before serving began, is not this test's concern.
+    startup = "\n".join(line for line in out[:serving_from].splitlines() if NO_INFO_YET not in line)
+    assert not BAD_OUTPUT.search(startup + "\n" + out[serving_from:]), out
     print(f"served {len(skeletons.messages)} of {camera.sent} frames, then exited 0 cleanly")
