@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from drm_ros.cli.infer import add_backend_option, add_pass_options, make_estimator
+from drm_ros.cli.infer import add_backend_option, add_pass_options, make_estimator, score_arg
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -23,16 +23,6 @@ def _size(text: str) -> tuple[int, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WxH (e.g. 384x288), got {text!r}") from None
     return w, h
-
-
-def _score(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:  # also NaN
-        raise argparse.ArgumentTypeError(f"expected a score in [0, 1], got {text!r}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-size", type=_size, default=None, metavar="WxH",
                         help="network input size, multiples of 32 (default: the model's training size)")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images (quick checks)")
-    parser.add_argument("--score-threshold", type=_score, default=SCORE_THRESHOLD, metavar="T",
+    parser.add_argument("--score-threshold", type=score_arg, default=SCORE_THRESHOLD, metavar="T",
                         help="minimum person confidence, the node's score_threshold (dark images: the lower of it "
                              "and --dark-threshold) (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2,

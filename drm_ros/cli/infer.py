@@ -19,7 +19,7 @@ def configure(parser):
     for k in ("fx", "fy", "cx", "cy"):
         parser.add_argument(f"--{k}", type=float, help="intrinsic in pixels of this image")
     parser.add_argument("--input-size", help="network input WxH, multiples of 32 (default: the model's)")
-    parser.add_argument("--threshold", type=float, default=SCORE_THRESHOLD,
+    parser.add_argument("--threshold", type=score_arg, default=SCORE_THRESHOLD,
                         help="person score threshold, the node's score_threshold (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--out", help="write a picture here (.png/.jpg): overlay with ids and depths + top/side 3D view")
@@ -74,6 +74,17 @@ def make_estimator(model, input_size, score_threshold: float, backend: str, thre
     torch.set_num_threads(torch_threads(backend, threads))
     return PoseEstimator.from_file(model, input_size=input_size, score_threshold=score_threshold, backend=backend,
                                    threads=threads)
+
+
+def score_arg(text: str) -> float:
+    """A person score threshold on the command line: a number in [0, 1], or one clear error."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # also NaN
+        raise argparse.ArgumentTypeError(f"expected a score in [0, 1], got {text!r}")
+    return value
 
 
 def add_pass_options(parser):
