@@ -9,7 +9,7 @@ import yaml
 
 from drm_ros.synth import motion_checks as checks
 from drm_ros.synth.motion import (ASSET, ASSETS, CLIP_LIST, CMU_ASSET, DEEPMIMIC_EXTRA_ASSET, MotionLibrary, held_out_clips,
-                                  training_points)
+                                  rig_factor, training_points)
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config" / "synth"
 
@@ -75,7 +75,7 @@ def test_cmu_people_are_adult_sized_and_on_the_floor(cmu, deepmimic):
     heads = [checks.standing_head_height(cmu.points[c]) for c in cmu.clips]
     heads = [h for h in heads if not np.isnan(h)]
     assert len(heads) >= 0.8 * len(cmu.clips)
-    assert 1.40 < min(heads) and max(heads) < 1.75  # head centre; stature ~ +0.1 m
+    assert 1.30 < min(heads) and max(heads) < 1.70  # head centre at the DeepMimic size (1.47); stature ~ +0.1 m
     for c in cmu.clips:
         feet = cmu.points[c][:, checks.FEET, 2]
         assert abs(feet.min()) < 0.002, c  # lowest foot point of the clip on z = 0
@@ -88,6 +88,20 @@ def test_cmu_people_are_adult_sized_and_on_the_floor(cmu, deepmimic):
             assert 0.7 * dm[bone] < length < 1.3 * dm[bone] or bone in trunk, (c, bone)
         assert 0.10 < checks.head_above_shoulders(cmu.points[c]) < 0.22, c
     assert 0.10 < checks.head_above_shoulders(np.concatenate([deepmimic.points[c] for c in deepmimic.clips])) < 0.22
+
+
+def test_every_rig_is_brought_to_the_deepmimic_size(cmu, deepmimic):
+    """A drawn stature must be the stature a person gets, whichever clip poses it: CMU rigs are
+    scaled to the DeepMimic body's bone chain; DeepMimic clips are served exactly as stored."""
+    stored = np.load(CMU_ASSET)
+    factors = [rig_factor(stored[f"{c}/points"].astype(np.float64)) for c in cmu.clips]
+    assert min(factors) < 0.9 and max(factors) < 0.98  # the stored CMU subjects are 3-13 % larger
+    assert all(rig_factor(cmu.points[c]) == 1.0 for c in cmu.clips)  # served at the DeepMimic size
+    assert np.array_equal(deepmimic.points["walk"], np.load(ASSET)["walk/points"].astype(np.float64))
+    assert np.allclose(training_points()["cmu_05_01"], cmu.points["cmu_05_01"], atol=1e-5)
+    heads = {name: np.nanmedian([checks.standing_head_height(lib.points[c]) for c in lib.clips])
+             for name, lib in (("cmu", cmu), ("deepmimic", deepmimic))}
+    assert abs(heads["cmu"] / heads["deepmimic"] - 1) < 0.05  # 1.63 vs 1.47 m before (+11 %)
 
 
 def test_held_out_clips_are_listed_and_not_trained_on():

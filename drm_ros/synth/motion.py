@@ -41,6 +41,14 @@ MIRROR = tuple(P[n.replace("left_", "R_").replace("right_", "left_").replace("R_
 PERTURBED = ("neck", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_hip", "right_hip",
              "left_knee", "right_knee", "chest")
 REF_HEIGHT = 1.60  # stature of the DeepMimic body at scale 1 (top of the head, standing)
+# Every rig is first brought to the DeepMimic body's size, so that the stature drawn for a person
+# (BodyShape.scale = height / REF_HEIGHT) is the stature it gets whatever clip poses it. CMU
+# subjects' bones are 3-13 % longer than DeepMimic's; unnormalised, a CMU-posed person came out
+# 3-13 % taller than drawn, which taught the depth head a size prior DeepMimic people (and real
+# ones, drawn around 1.70 m) do not follow. The size is a chain of bone lengths, not a standing
+# height, because bone lengths do not depend on the clip's poses (crouched walks, crawls).
+REF_CHAIN = 1.466  # DeepMimic humanoid: leg (hip-knee + knee-ankle) + root-chest + chest-neck + neck-head, m
+RIG_TOLERANCE = 0.005  # DeepMimic clips' FK gives 1.466-1.467 m: the same rig, kept exactly as stored
 
 # Face points in the head frame (forward, up, right) in metres at scale 1, relative to the head
 # sphere centre (radius 0.1025 m in the URDF). Chosen from adult head proportions: the eyes sit
@@ -98,7 +106,7 @@ class MotionLibrary:
         if unknown:
             raise ValueError(f"unknown motion clips {unknown}; available: {list(owner)}")
         self.clips = chosen
-        self.points = {c: owner[c][f"{c}/points"].astype(np.float64) for c in chosen}
+        self.points = {c: _same_size(owner[c][f"{c}/points"].astype(np.float64)) for c in chosen}
         self.head_rot = {c: owner[c][f"{c}/head_rot"].astype(np.float64) for c in chosen}
         self.dt = {c: float(owner[c][f"{c}/dt"]) for c in chosen}
 
@@ -134,7 +142,23 @@ def training_points(paths: Sequence[Path] = ASSETS, exclude: Iterable[str] | Non
     (default: the held-out clips), e.g. for pretraining a 2D->3D lifter on real motion."""
     skip = held_out_clips() if exclude is None else set(exclude)
     owner = _open(paths)
-    return {c: d[f"{c}/points"].astype(np.float32) for c, d in owner.items() if c not in skip}
+    return {c: _same_size(d[f"{c}/points"].astype(np.float64)).astype(np.float32) for c, d in owner.items() if c not in skip}
+
+
+def _median_bone(points: np.ndarray, child: str) -> float:
+    return float(np.median(np.linalg.norm(points[:, P[child]] - points[:, P[PARENT[child]]], axis=1)))
+
+
+def rig_factor(points: np.ndarray) -> float:
+    """Scale that brings a clip's skeleton (F, len(POINTS), 3) to the DeepMimic body's size."""
+    leg = np.mean([_median_bone(points, f"{s}_{j}") for s in ("left", "right") for j in ("knee", "ankle")]) * 2
+    factor = REF_CHAIN / (leg + sum(_median_bone(points, j) for j in ("chest", "neck", "head")))
+    return 1.0 if abs(factor - 1.0) < RIG_TOLERANCE else factor
+
+
+def _same_size(points: np.ndarray) -> np.ndarray:
+    factor = rig_factor(points)
+    return points if factor == 1.0 else points * factor
 
 
 def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
