@@ -42,6 +42,17 @@ class PoseSet:
     def with_ids(self, ids) -> "PoseSet":
         return replace(self, ids=np.asarray(ids, dtype=np.int64))
 
+    @classmethod
+    def from_json_dict(cls, record: dict) -> "PoseSet":
+        """The inverse of `to_json_dict` (e.g. the predictions of `drm eval --json`)."""
+        persons = record["persons"]
+        n = len(persons)
+        if not n:
+            return cls.empty()
+        arr = lambda key, shape: np.array([p[key] for p in persons], dtype=np.float64).reshape(shape)  # noqa: E731
+        return cls(arr("score", (n,)), arr("bbox", (n, 4)), arr("root", (n, 3)), arr("joints3d", (n, NUM_JOINTS, 3)),
+                   arr("joints2d", (n, NUM_JOINTS, 2)), arr("joint_scores", (n, NUM_JOINTS)))
+
     def to_json_dict(self) -> dict:
         """The documented JSON of `drm infer --json`."""
         return {

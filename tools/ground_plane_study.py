@@ -21,17 +21,7 @@ from drm_ros.data.load import load_any
 from drm_ros.ground.refine import ANKLES, RefineSettings, apparent_height_px, refine
 from drm_ros.metrics import evaluate, match_persons
 from drm_ros.poses import PoseSet
-from drm_ros.skeleton import NUM_JOINTS, ROOT
-
-
-def poses_from_json(rec: dict) -> PoseSet:
-    persons = rec["persons"]
-    if not persons:
-        return PoseSet.empty()
-    arr = lambda key, shape: np.array([p[key] for p in persons], dtype=np.float64).reshape(shape)  # noqa: E731
-    n = len(persons)
-    return PoseSet(arr("score", (n,)), arr("bbox", (n, 4)), arr("root", (n, 3)), arr("joints3d", (n, NUM_JOINTS, 3)),
-                   arr("joints2d", (n, NUM_JOINTS, 2)), arr("joint_scores", (n, NUM_JOINTS)))
+from drm_ros.skeleton import ROOT
 
 
 def with_oracle(pred: PoseSet, sample, ankles_2d: bool, relative: bool) -> PoseSet:
@@ -68,7 +58,7 @@ def main() -> int:
     ap.add_argument("--predictions", required=True, help="drm eval --json output made with --ground-plane off")
     args = ap.parse_args()
     samples = load_any(args.data)
-    preds = [poses_from_json(r) for r in json.loads(open(args.predictions).read())["predictions"]]
+    preds = [PoseSet.from_json_dict(r) for r in json.loads(open(args.predictions).read())["predictions"]]
     if len(preds) != len(samples) or any(s.ground is None for s in samples):
         print("predictions and data disagree, or the data has no 'ground' annotations", file=sys.stderr)
         return 1

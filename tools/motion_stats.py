@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Print what the motion assets hold: clips, frames, chirality, standing heights, and the CMU
-bone lengths against DeepMimic's (median over frames, then over clips).
+bone lengths against DeepMimic's (median over frames, then over clips). Heights and lengths are
+as the generator serves them: every rig scaled to the DeepMimic body's size (motion.rig_factor;
+the factors applied are printed per asset).
 
     .venv/bin/python tools/motion_stats.py > logs/motion_stats.log
 """
@@ -12,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from drm_ros.synth import motion_checks as checks
-from drm_ros.synth.motion import ASSET, CLIP_LIST, CMU_ASSET, DEEPMIMIC_EXTRA_ASSET, P, MotionLibrary
+from drm_ros.synth.motion import ASSET, CLIP_LIST, CMU_ASSET, DEEPMIMIC_EXTRA_ASSET, P, MotionLibrary, rig_factor
 
 
 def chest_fraction(points: np.ndarray) -> float:
@@ -34,6 +36,9 @@ def main() -> int:
               f"({sum(frames[c] * lib.dt[c] for c in lib.clips) / 60:.1f} min)")
         held = [c for c in lib.clips if listing[c]["held_out"]]
         print(f"   held out: {len(held)} clips, {sum(frames[c] for c in held)} frames: {held}")
+        stored = np.load(path)
+        factors = [rig_factor(stored[f"{c}/points"].astype(np.float64)) for c in lib.clips]
+        print(f"   rig factor applied (stored -> DeepMimic size): min {min(factors):.3f} max {max(factors):.3f}")
         if name == "cmu":
             by_source = Counter(listing[c]["source"] for c in lib.clips)
             by_frames = Counter()
