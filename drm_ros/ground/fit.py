@@ -4,8 +4,9 @@ upright people, accumulated over frames, with a confidence and a reset when it s
 Noise model: DRM's 3D ankles scatter ALONG their viewing rays (absolute depth is its weak part,
 ~10 % of the distance), so candidates are scored by the relative depth error each ankle would
 have if the plane were true (|Z - Z_plane| / Z), and the final least-squares fit weights points
-by 1 / Z^2. A global depth-scale error of DRM scales the fitted camera height but leaves the
-floor's orientation unbiased; refinement then removes the per-person scatter around it.
+by 1 / Z^2; its uncertainty (tilt, height) is that weighted fit's own. A global depth-scale error
+of DRM scales the fitted camera height but leaves the floor's orientation unbiased; refinement then
+removes the per-person scatter around it.
 
 The plane fitted is the ankle plane; the floor lies `ankle_height_m` below it.
 """
@@ -30,8 +31,16 @@ class FitSettings:
     min_person_score: float = 0.3
     min_joint_score: float = 0.3
     max_points: int = 600  # sliding window of ankle points
-    min_points: int = 20  # before a plane is offered
+    # A plane is offered from `min_points` ankles over `min_frames` frames on: the refinement
+    # weights it by the fit's own tilt and height uncertainty (session.py), so an early plane is
+    # used only as much as it is known. 20 points before (vtest: the floor from its 7th frame on);
+    # with 10, from the 3rd, within its sigma of the final plane (model/logs/ground_plane/
+    # vtest_levers.log; test_ground: error / sigma as on 20 points). `max_tilt_sigma_deg` is a
+    # guard: a plane whose tilt is that uncertain is not offered (vtest's first plane: 1.8 deg).
+    min_points: int = 10
     min_frames: int = 3
+    max_tilt_sigma_deg: float = 3.0
+    full_confidence_points: int = 40  # `confidence` reaches the inlier fraction with this many points
     inlier_depth_frac: float = 0.15  # |Z - Z_plane| / Z of an inlier
     min_inlier_fraction: float = 0.5  # confidence floor to offer the plane
     iterations: int = 200
@@ -126,7 +135,7 @@ class AutoPlane:
         """0..1: the inlier fraction, scaled down while there are few points."""
         if self.plane is None:
             return 0.0
-        return float(self.inlier_fraction * min(1.0, self.num_points / (2.0 * self.s.min_points)))
+        return float(self.inlier_fraction * min(1.0, self.num_points / self.s.full_confidence_points))
 
     def update(self, poses: PoseSet) -> GroundPlane | None:
         new = upright_ankles(poses, self.s)
@@ -166,15 +175,23 @@ class AutoPlane:
             self.plane = None
             return
         try:
-            self.plane = GroundPlane(n, off + self.s.ankle_height_m)
+            plane = GroundPlane(n, off + self.s.ankle_height_m)
         except PlaneError:
             self.plane = None
             return
         resid = pts[inl] @ n + off
         self.residual_cm = float(np.sqrt(np.mean(resid ** 2)) * 100)
-        # the fit's own uncertainty: residual spread over the points' lever arm within the floor
-        spread = np.linalg.eigvalsh(np.cov((pts[inl] - pts[inl].mean(0)).T) * inl.sum())  # ascending
-        sigma = float(np.std(resid))
-        self.tilt_sigma_deg = float(np.degrees(sigma / np.sqrt(max(spread[1], 1e-9))))
-        self.height_sigma_m = float(sigma / np.sqrt(inl.sum()) + np.radians(self.tilt_sigma_deg)
-                                    * np.linalg.norm(pts[inl].mean(0)))
+        # The fit's own uncertainty, as the weighted least squares that made it sees it: residual
+        # variance per unit weight (its 3 fitted degrees of freedom taken out: a handful of points
+        # fits its own plane too well and would claim a tilt it does not know) over the weighted
+        # lever arm of the points within the floor (the smaller in-plane axis).
+        q, k = pts[inl], int(inl.sum())
+        w = 1.0 / q[:, 2] ** 2
+        centred = q - (w[:, None] * q).sum(0) / w.sum()
+        spread = np.linalg.eigvalsh((w[:, None] * centred).T @ centred)  # ascending
+        var_unit = float(w @ resid ** 2 / (k - 3)) if k > 3 else float("inf")
+        self.tilt_sigma_deg = float(np.degrees(np.sqrt(var_unit / max(spread[1], 1e-12))))
+        self.height_sigma_m = float(np.sqrt(var_unit / w.sum()) + np.radians(self.tilt_sigma_deg)
+                                    * np.linalg.norm((w[:, None] * q).sum(0) / w.sum()))
+        # a tilt this uncertain is not offered at all (few points, or points nearly on one line)
+        self.plane = plane if self.tilt_sigma_deg <= self.s.max_tilt_sigma_deg else None
