@@ -190,28 +190,49 @@ def test_auto_plane_converges_then_resets_when_the_camera_moves():
     assert auto.plane.height == pytest.approx(moved.height, rel=0.15)
 
 
-def test_an_early_auto_plane_knows_how_uncertain_it_is():
-    """From min_points ankles on a plane is offered, its tilt uncertainty (the weighted fit's
-    residual variance with its 3 degrees of freedom taken out, over the lever arm) the size of its
-    actual error: the angle is a 2-D error, so error / sigma should be Rayleigh (median 1.18, 90 %
-    below 2.15); measured over 200 seeds 1.38 / 3.0 (heavier tail, the same at 20 points). A
-    plane whose tilt is less certain than max_tilt_sigma_deg is not offered."""
+def _crowd(rng, R, C, people=8, frames=20):
+    """`people` walking for `frames` frames, each with its own DRM depth bias (the size prior:
+    10 %) that repeats in every frame, plus 1 % noise per frame."""
+    start = np.column_stack([rng.uniform(3, 8, people), rng.uniform(-1.5, 1.5, people)])
+    step, bias = rng.normal(0, 0.1, (people, 2)), rng.normal(0, 0.1, people)
+    for t in range(frames):
+        walkers = poses_in_camera([world_person(x, y) for x, y in start + t * step], R, C)
+        yield with_depth_error(walkers, bias + rng.normal(0, 0.01, people))
+
+
+def test_the_auto_plane_counts_people_not_points_in_its_uncertainty():
+    """One person's points repeat that person's depth error, so the plane's tilt uncertainty is
+    counted in people: the angle is a 2-D error, error / sigma should be Rayleigh (median 1.18);
+    counted in people it is (1.3 measured), counted in points (every point its own person) the
+    sigma claimed is ~6x too small. Three people fix a plane but not its uncertainty: no plane."""
     R, C = rig(2.5, 20.0, 3.0)
     truth = GroundPlane(R[:, 2], C[2])
-    errors = []
-    for seed in range(30):
-        rng = np.random.default_rng(seed)
-        auto = AutoPlane(FitSettings(seed=seed))
-        while auto.update(_walkers(rng, R, C, n=2)) is None:
-            assert auto.num_points < 40
-        errors.append(auto.plane.angle_to_deg(truth) / auto.tilt_sigma_deg)
-        assert auto.confidence < auto.inlier_fraction  # not full confidence on a handful of points
-    assert 0.8 < np.median(errors) < 1.6 and np.percentile(errors, 90) < 3.5
-    rng = np.random.default_rng(1)
-    strict = AutoPlane(FitSettings(max_tilt_sigma_deg=0.05))  # asks more than 40 points can give
-    for _ in range(20):
-        strict.update(_walkers(rng, R, C, n=2))
-    assert strict.num_points >= 30 and 0.05 < strict.tilt_sigma_deg < 3.0 and strict.plane is None
+    ratios = {"people": [], "points": []}
+    for seed in range(20):
+        for name, fit in (("people", FitSettings()), ("points", FitSettings(link_gate_m=1e-9, link_depth_gate_frac=0.0))):
+            auto = AutoPlane(fit)
+            for frame in _crowd(np.random.default_rng(seed), R, C):
+                auto.update(frame)
+            if auto.plane is not None:
+                ratios[name].append(auto.plane.angle_to_deg(truth) / auto.tilt_sigma_deg)
+                assert name == "points" or 6 <= auto.num_people <= 8
+    assert len(ratios["people"]) >= 12 and len(ratios["points"]) == 20
+    assert 0.7 < np.median(ratios["people"]) < 2.0 and np.percentile(ratios["people"], 90) < 4.0
+    assert np.median(ratios["points"]) > 3.0
+    three = AutoPlane()
+    for frame in _crowd(np.random.default_rng(0), R, C, people=3):
+        three.update(frame)
+    assert three.num_points >= 50 and three.plane is None
+
+
+def test_an_auto_plane_too_uncertain_is_not_offered():
+    R, C = rig(2.5, 20.0, 3.0)
+    loose, strict = AutoPlane(), AutoPlane(FitSettings(max_tilt_sigma_deg=0.05))
+    for frame in _crowd(np.random.default_rng(3), R, C):
+        loose.update(frame)
+        strict.update(frame)
+    assert loose.plane is not None and loose.tilt_sigma_deg > 0.05
+    assert strict.plane is None and strict.num_points == loose.num_points
 
 
 def test_auto_plane_ignores_people_who_are_not_upright():

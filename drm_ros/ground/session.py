@@ -72,6 +72,6 @@ class GroundDepth:
         text = f"{self.mode}: camera {p.height:.2f} m above the floor, pitch {p.pitch_deg:.1f} deg, roll {p.roll_deg:.1f} deg"
         if self.auto:
             text += (f", confidence {self.auto.confidence:.2f}, +-{self.auto.tilt_sigma_deg:.1f} deg / "
-                     f"+-{self.auto.height_sigma_m:.2f} m ({self.auto.num_points} points, "
+                     f"+-{self.auto.height_sigma_m:.2f} m ({self.auto.num_points} points of {self.auto.num_people} people, "
                      f"{self.auto.reset_count} resets)")
         return text
