@@ -37,13 +37,14 @@ class FitSettings:
     min_person_score: float = 0.3
     min_joint_score: float = 0.3
     max_points: int = 600  # sliding window of ankle points
-    # A plane is offered from `min_points` ankles of at least 4 people over `min_frames` frames on:
+    # A plane is offered from `min_points` ankles of `min_people` people over `min_frames` frames on:
     # the refinement weights it by the fit's own tilt and height uncertainty (session.py), so an
     # early plane is used only as much as it is known (20 points before; model/logs/ground_plane/
     # vtest_levers.log). `max_tilt_sigma_deg`: a plane whose tilt is less certain than that is not
     # offered at all (3, 5 and none measured on the labelled sequence split: 5 and none best).
     min_points: int = 10
     min_frames: int = 3
+    min_people: int = 4  # three people fix a plane but not how well (no degree of freedom left)
     max_tilt_sigma_deg: float = 5.0
     full_confidence_points: int = 40  # `confidence` reaches the inlier fraction with this many points
     inlier_depth_frac: float = 0.15  # |Z - Z_plane| / Z of an inlier
@@ -139,7 +140,7 @@ class AutoPlane:
         self.plane: GroundPlane | None = None
         self.inlier_fraction = 0.0
         self.num_points = 0
-        self.num_people = 0  # distinct people among the inliers
+        self.num_people = 0  # distinct people among the inliers (among all points before a fit)
         self.residual_cm = float("nan")
         self.tilt_sigma_deg = float("nan")
         self.height_sigma_m = float("nan")
@@ -191,7 +192,7 @@ class AutoPlane:
         pts = np.array([p for _, _, p in self._points]).reshape(-1, 3)
         keys = np.array([k for _, k, _ in self._points])
         frames = len({f for f, _, _ in self._points})
-        self.num_points = len(pts)
+        self.num_points, self.num_people = len(pts), len(set(keys.tolist()))  # people: the inliers' once fitted
         if len(pts) < self.s.min_points or frames < self.s.min_frames:
             self.plane = None
             return
@@ -223,8 +224,8 @@ class AutoPlane:
         weight = np.array([w[who == key].sum() for key in people])
         centre = np.array([(w[who == key, None] * q[who == key]).sum(0) for key in people]) / weight[:, None]
         self.num_people = len(people)
-        if self.num_people <= 3:
-            self.plane = None  # three people fix a plane but not how well
+        if self.num_people < max(self.s.min_people, 4):
+            self.plane = None
             return
         mean = (weight[:, None] * centre).sum(0) / weight.sum()
         spread = np.linalg.eigvalsh((weight[:, None] * (centre - mean)).T @ (centre - mean))  # ascending
