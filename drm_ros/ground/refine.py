@@ -66,10 +66,13 @@ class RefineSettings:
     frame_bias_tolerance: float = 0.05  # ... plus this much mean log ratio (DRM's own bias)
     feet_agree_k: float = 2.0  # both feet are used when their root depths agree within this many sigmas
     # Stature gate: moving a person to the plane's depth scales its skeleton by Z_p / Z_d; a plane
-    # that would make someone taller than this is not their floor (a ramp, a raised road, a step)
-    # and the person keeps DRM's depth. Upper bound only: a child sized as an adult by DRM is
-    # rightly made shorter by the floor. vtest's couple at the back: 2.2-3.0 m at the plane's depth,
-    # 1.5 m at DRM's (model/logs/ground_plane/vtest_levers.log).
+    # that would make someone taller than this is not their floor there (a ramp, a step, or a
+    # learnt floor tilted wrongly far from its people) and the person keeps DRM's depth. Upper bound
+    # only: a child sized as an adult by DRM is rightly made shorter by the floor. 2.2 m, not the
+    # 2.05 m of real adults, because the lifted skeleton's chain lengths come out longer than the
+    # person (noise lengthens a chain). vtest's couple at the back: 2.2-3.0 m at the learnt floor's
+    # depth, 1.5 m at DRM's (model/logs/ground_plane/vtest_levers.log); with the true floor the
+    # robot-range split is no worse (issue13c_after_near_test_known.log: 20 more people gated).
     max_stature_m: float = 2.2
 
 
