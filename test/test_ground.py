@@ -130,6 +130,23 @@ def test_a_wrong_plane_and_a_jumping_person_are_gated():
     assert res.status[0] == GATED and np.array_equal(res.poses.roots, jumper.roots)
 
 
+def test_a_plane_that_would_make_someone_too_tall_is_not_their_floor():
+    """Someone on a raised part of the ground (a ramp, a platform): the floor's ray depth puts them
+    so far that their skeleton would be 2.2+ m tall; they keep DRM's depth even with the sigma
+    gate opened wide. The gate is an upper bound only: a person DRM sized too far (a child taken
+    for an adult) is moved nearer and made shorter."""
+    R, C = rig()
+    plane, wide = GroundPlane(R[:, 2], C[2]), RefineSettings(gate_k=1e9, frame_bias_tolerance=1e9)
+    raised = with_depth_error(poses_in_camera([world_person(5.0, 0.3, lift=0.5)], R, C), [0.02])
+    res = refine(raised, plane, CAM, wide)
+    assert res.plane_depth[0] > 1.3 * res.drm_depth[0]  # the floor's answer: much further away
+    assert res.status[0] == GATED and np.array_equal(res.poses.joints3d, raised.joints3d)
+    on_floor = poses_in_camera([world_person(5.0, 0.3)], R, C)
+    for frac in (0.02, 0.4):  # DRM nearly right; DRM 40 % too far
+        res = refine(with_depth_error(on_floor, [frac]), plane, CAM, wide)
+        assert res.status[0] == REFINED
+
+
 def test_people_without_confident_ankles_keep_drm_depth():
     R, C = rig()
     drm = with_depth_error(poses_in_camera([world_person(4.0, 0.3)], R, C), [0.1])
@@ -171,6 +188,51 @@ def test_auto_plane_converges_then_resets_when_the_camera_moves():
     assert auto.reset_count >= 1
     assert auto.plane is not None and auto.plane.angle_to_deg(moved) < 2.5
     assert auto.plane.height == pytest.approx(moved.height, rel=0.15)
+
+
+def _crowd(rng, R, C, people=8, frames=20):
+    """`people` walking for `frames` frames, each with its own DRM depth bias (the size prior:
+    10 %) that repeats in every frame, plus 1 % noise per frame."""
+    start = np.column_stack([rng.uniform(3, 8, people), rng.uniform(-1.5, 1.5, people)])
+    step, bias = rng.normal(0, 0.1, (people, 2)), rng.normal(0, 0.1, people)
+    for t in range(frames):
+        walkers = poses_in_camera([world_person(x, y) for x, y in start + t * step], R, C)
+        yield with_depth_error(walkers, bias + rng.normal(0, 0.01, people))
+
+
+def test_the_auto_plane_counts_people_not_points_in_its_uncertainty():
+    """One person's points repeat that person's depth error, so the plane's tilt uncertainty is
+    counted in people: the angle is a 2-D error, error / sigma should be Rayleigh (median 1.18);
+    counted in people it is (1.3 measured), counted in points (every point its own person) the
+    sigma claimed is ~6x too small. Three people fix a plane but not its uncertainty: no plane."""
+    R, C = rig(2.5, 20.0, 3.0)
+    truth = GroundPlane(R[:, 2], C[2])
+    ratios = {"people": [], "points": []}
+    for seed in range(20):
+        for name, fit in (("people", FitSettings()), ("points", FitSettings(link_gate_m=1e-9, link_depth_gate_frac=0.0))):
+            auto = AutoPlane(fit)
+            for frame in _crowd(np.random.default_rng(seed), R, C):
+                auto.update(frame)
+            if auto.plane is not None:
+                ratios[name].append(auto.plane.angle_to_deg(truth) / auto.tilt_sigma_deg)
+                assert name == "points" or 6 <= auto.num_people <= 8
+    assert len(ratios["people"]) >= 12 and len(ratios["points"]) == 20
+    assert 0.7 < np.median(ratios["people"]) < 2.0 and np.percentile(ratios["people"], 90) < 4.0
+    assert np.median(ratios["points"]) > 3.0
+    three = AutoPlane()
+    for frame in _crowd(np.random.default_rng(0), R, C, people=3):
+        three.update(frame)
+    assert three.num_points >= 50 and three.plane is None
+
+
+def test_an_auto_plane_too_uncertain_is_not_offered():
+    R, C = rig(2.5, 20.0, 3.0)
+    loose, strict = AutoPlane(), AutoPlane(FitSettings(max_tilt_sigma_deg=0.05))
+    for frame in _crowd(np.random.default_rng(3), R, C):
+        loose.update(frame)
+        strict.update(frame)
+    assert loose.plane is not None and loose.tilt_sigma_deg > 0.05
+    assert strict.plane is None and strict.num_points == loose.num_points
 
 
 def test_auto_plane_ignores_people_who_are_not_upright():

@@ -1,12 +1,13 @@
 """Does filtering each tracked person's depth over time help, and at what cost?
 
-Runs the shipped model over a labelled synthetic sequence folder, assigns ids with the tracker,
-then applies the per-track depth filter (drm_ros/depth_filter.py: alpha-beta on log Z, the
+Runs the shipped model over a labelled synthetic sequence folder, optionally refines depth with
+the floor first (`--ground-plane known|auto`, as the node does before its tracker), assigns ids
+with the tracker, then applies the per-track depth filter (drm_ros/depth_filter.py: alpha-beta on log Z, the
 skeleton moved along its rays; alpha = 1 is off) with several gains. Scores each with the
 `drm eval` metrics and the plausibility jitter (second difference of every joint, mm).
 
     drm synth --config config/synth/sequence.yaml --out data/synth_seq --num 240 --seed 4242
-    .venv/bin/python tools/depth_smoothing.py [--data data/synth_seq]
+    .venv/bin/python tools/depth_smoothing.py [--data data/synth_seq] [--ground-plane off known auto]
 """
 import argparse
 import sys
@@ -16,6 +17,7 @@ import torch
 
 from drm_ros.data.load import load_any
 from drm_ros.depth_filter import DepthFilter
+from drm_ros.ground.session import GroundDepth
 from drm_ros.imageio import read_rgb
 from drm_ros.inference import PoseEstimator
 from drm_ros.metrics import evaluate
@@ -23,12 +25,24 @@ from drm_ros.plausibility import joint_jitter_mm
 from drm_ros.tracking import Tracker
 
 
-def filtered(predictions, sequence_of, cameras, alpha: float, beta: float):
-    out, tracker, depth_filter, last = [], None, None, None
-    for poses, seq, camera in zip(predictions, sequence_of, cameras):
-        if seq != last:  # a new clip: new camera, new people
-            tracker, depth_filter, last = Tracker(), DepthFilter(alpha, beta), seq
-        out.append(depth_filter.update(tracker.update(poses, camera), camera))
+def filtered(predictions, sequence_of, samples, alpha: float, beta: float, ground_plane: str = "off"):
+    out, tracker, depth_filter, ground, last = [], None, None, None, None
+    for poses, seq, sample in zip(predictions, sequence_of, samples):
+        if seq != last:  # a new clip: new camera, new people, new floor
+            tracker, depth_filter, ground, last = Tracker(), DepthFilter(alpha, beta), GroundDepth(ground_plane), seq
+        poses = ground.apply(poses, sample.camera, sample.ground).poses
+        out.append(depth_filter.update(tracker.update(poses, sample.camera), sample.camera))
+    return out
+
+
+def clip_ids(samples) -> list:
+    """The clip of each frame: its people's `sequence`; a frame without people belongs to the
+    clip before it unless its camera changed (each clip has its own camera)."""
+    out, last, camera = [], -1, None
+    for s in samples:
+        seq = s.meta[0].get("sequence", -1) if s.meta else (last if s.camera == camera else f"camera after {last}")
+        out.append(seq)
+        last, camera = seq, s.camera
     return out
 
 
@@ -45,20 +59,24 @@ def clips(sequence_of):
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/synth_seq")
+    ap.add_argument("--ground-plane", choices=("off", "known", "auto"), nargs="+", default=["off"])
     args = ap.parse_args()
     torch.set_num_threads(2)
     samples = load_any(args.data)
     est = PoseEstimator.from_file(None)
     predictions = [est.estimate(read_rgb(s.image_path), s.camera) for s in samples]
-    sequence_of = [s.meta[0].get("sequence", -1) if s.meta else -1 for s in samples]
-    print(f"{args.data}: {len(samples)} frames, {sum(s.num_persons for s in samples)} labelled people")
-    cameras = [s.camera for s in samples]
-    for alpha, beta in ((1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.4, 0.0)):
-        out = filtered(predictions, sequence_of, cameras, alpha, beta)
-        m = evaluate(out, samples)
-        jitter = np.median(np.concatenate([joint_jitter_mm(out[i:i + n]) for i, n in clips(sequence_of)]))
-        print(f"alpha {alpha} beta {beta}: root error {m['root_err_mm']:.0f} mm, PCKabs matched {m['pck_abs_matched']:.1f}, "
-              f"AP_root@25 {m['ap_root_25']:.1f}, PCKrel matched {m['pck_rel_matched']:.1f}, jitter median {jitter:.0f} mm")
+    sequence_of = clip_ids(samples)
+    print(f"{args.data}: {len(samples)} frames in {len(clips(sequence_of))} clips, {sum(s.num_persons for s in samples)} "
+          f"labelled people")
+    for mode in args.ground_plane:
+        print(f"ground plane {mode}:")
+        for alpha, beta in ((1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.4, 0.0)):
+            out = filtered(predictions, sequence_of, samples, alpha, beta, mode)
+            m = evaluate(out, samples)
+            jitter = np.median(np.concatenate([joint_jitter_mm(out[i:i + n]) for i, n in clips(sequence_of)]))
+            print(f"  alpha {alpha} beta {beta}: root error {m['root_err_mm']:.0f} mm (median {m['root_err_median_pct']:.2f} %), "
+                  f"PCKabs matched {m['pck_abs_matched']:.1f}, AP_root@25 {m['ap_root_25']:.1f}, "
+                  f"PCKrel matched {m['pck_rel_matched']:.1f}, jitter median {jitter:.0f} mm")
     return 0
 
 

@@ -17,7 +17,8 @@ Uncertainties (1 sigma, metres), D = camera height - ankle height:
                   (+ s_dz^2) or the upright body (+ s_offset^2 / horizontal reach of the pelvis ray)
     DRM depth     Z_d: drm_sigma_frac * Z_d
 Consistency gates: per person, the plane is used only when |Z_p - Z_d| <= gate_k * sqrt(s_p^2 + s_d^2)
-(people in the air or on stairs keep DRM's depth); per frame, the people's mean log(Z_p / Z_d) must
+and it would not make the person taller than `max_stature_m` (people in the air, on stairs or on a
+raised part of the ground keep DRM's depth); per frame, the people's mean log(Z_p / Z_d) must
 be near zero (`plane_agrees`), so a plane that is wrong for everyone is not used at all.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 
 from drm_ros.camera import Camera
 from drm_ros.ground.plane import GroundPlane
+from drm_ros.plausibility import person_heights
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import JOINT_INDEX, LEFT_HIP, RIGHT_HIP, ROOT
 
@@ -63,6 +65,15 @@ class RefineSettings:
     frame_gate_k: float = 2.0  # the frame-level gate (plane_agrees), in standard errors
     frame_bias_tolerance: float = 0.05  # ... plus this much mean log ratio (DRM's own bias)
     feet_agree_k: float = 2.0  # both feet are used when their root depths agree within this many sigmas
+    # Stature gate: moving a person to the plane's depth scales its skeleton by Z_p / Z_d; a plane
+    # that would make someone taller than this is not their floor there (a ramp, a step, or a
+    # learnt floor tilted wrongly far from its people) and the person keeps DRM's depth. Upper bound
+    # only: a child sized as an adult by DRM is rightly made shorter by the floor. 2.2 m, not the
+    # 2.05 m of real adults, because the lifted skeleton's chain lengths come out longer than the
+    # person (noise lengthens a chain). vtest's couple at the back: 2.2-3.0 m at the learnt floor's
+    # depth, 1.5 m at DRM's (model/logs/ground_plane/vtest_levers.log); with the true floor the
+    # robot-range split is no worse (issue13c_after_near_test_known.log: 20 more people gated).
+    max_stature_m: float = 2.2
 
 
 @dataclass
@@ -193,7 +204,10 @@ def refine(poses: PoseSet, plane: GroundPlane | None, camera: Camera, s: RefineS
     have = np.isfinite(zp)
     with np.errstate(invalid="ignore"):
         consistent = have & (np.abs(zp - drm) <= s.gate_k * np.sqrt(sp ** 2 + sd ** 2))
-    evidence = plane_evidence(zp, sp, drm, s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        too_tall = person_heights(poses) * zp / drm > s.max_stature_m  # NaN (joints not seen) passes
+    consistent &= ~too_tall
+    evidence = plane_evidence(zp, sp, drm, s)  # too tall for everyone: the plane itself is wrong
     plane_ok = plane_agrees((evidence[0] + history[0], evidence[1] + history[1]), s)
     consistent &= plane_ok
     status = np.where(consistent, REFINED, np.where(have, GATED, NO_FEET)).astype(np.int64)

@@ -66,12 +66,13 @@ class GroundDepth:
         if self.mode == "off":
             return "off"
         if self.plane is None:
-            extra = f" ({self.auto.num_points} ankle points so far)" if self.auto else ""
+            extra = (f" ({self.auto.num_points} ankle points of {self.auto.num_people} people so far; a floor needs "
+                     f"{self.auto.s.min_points} points of {self.auto.s.min_people} people over {self.auto.s.min_frames} frames)") if self.auto else ""
             return f"{self.mode}: no plane yet{extra}"
         p = self.plane
         text = f"{self.mode}: camera {p.height:.2f} m above the floor, pitch {p.pitch_deg:.1f} deg, roll {p.roll_deg:.1f} deg"
         if self.auto:
             text += (f", confidence {self.auto.confidence:.2f}, +-{self.auto.tilt_sigma_deg:.1f} deg / "
-                     f"+-{self.auto.height_sigma_m:.2f} m ({self.auto.num_points} points, "
+                     f"+-{self.auto.height_sigma_m:.2f} m ({self.auto.num_points} points of {self.auto.num_people} people, "
                      f"{self.auto.reset_count} resets)")
         return text

@@ -24,7 +24,8 @@ class NodeGround:
     def __init__(self, node, cfg: dict):
         self.mode = cfg["ground_plane"]
         self.floor_frame = cfg["ground_floor_frame"]
-        settings = RefineSettings(ankle_height_m=cfg["ground_ankle_height_m"], gate_k=cfg["ground_gate_k"])
+        settings = RefineSettings(ankle_height_m=cfg["ground_ankle_height_m"], gate_k=cfg["ground_gate_k"],
+                                  max_stature_m=cfg["ground_max_stature_m"])
         self.tf = None
         self.error = ""
         if self.mode == "params":

@@ -189,6 +189,8 @@ PARAMS: tuple[Param, ...] = (
           range=(0.0, 0.3, 0.0)),
     Param("ground_gate_k", 5.0, "The floor's depth is used only within this many combined sigmas of DRM's own.",
           range=(0.5, 20.0, 0.0)),
+    Param("ground_max_stature_m", 2.2, "A person the floor's depth would make taller than this (m) is not on that "
+          "floor (a ramp, a raised road, a step) and keeps DRM's depth.", range=(1.5, 5.0, 0.0)),
     Param("diagnostics_period_sec", 1.0, "Period of the /diagnostics status.", range=(0.1, 60.0, 0.0)),
     Param("error_throttle_sec", 5.0, "Each distinct input problem is logged when it first appears, then at most once "
           "per this many seconds while it repeats (with a count of the lines held back).", range=(0.1, 3600.0, 0.0)),
