@@ -12,7 +12,7 @@ from drm_ros.movenet_weights import load_state
 from drm_ros.network import DRMNet, NetworkConfig
 from drm_ros.paths import DEFAULT_MODEL, model_path
 from drm_ros.training.config import TrainConfig
-from drm_ros.training.lifting import NoisePool, make_batch, sample_projected
+from drm_ros.training.lifting import NoisePool, load_or_sample, make_batch, sample_projected
 from drm_ros.training.trainer import train
 
 
@@ -192,3 +192,15 @@ def test_training_clips_setting_never_includes_held_out_motion():
     lib = MotionLibrary("training")
     assert len(lib.clips) > 50 and not set(lib.clips) & held_out_clips()
     assert {"walk", "cmu_01_01"} <= set(lib.clips)
+
+
+def test_cached_people_follow_the_config_contents_not_its_path(tmp_path):
+    """The same config path with other contents (or other motion assets) must not reuse stale people."""
+    cfg = tmp_path / "split.yaml"
+    cfg.write_text("clips: [walk]\npeople: {count: [1, 2], distance_m: [2.0, 4.0]}\n")
+    first = load_or_sample(tmp_path, "people", 8, str(cfg), 0, (384, 288))
+    assert load_or_sample(tmp_path, "people", 8, str(cfg), 0, (384, 288))["joints3d"].tolist() == first["joints3d"].tolist()
+    cfg.write_text("clips: [walk]\npeople: {count: [1, 2], distance_m: [6.0, 8.0]}\n")
+    farther = load_or_sample(tmp_path, "people", 8, str(cfg), 0, (384, 288))
+    assert len(list(tmp_path.glob("people_*.npz"))) == 2
+    assert farther["joints3d"][:, :, 2].min() > first["joints3d"][:, :, 2].max()

@@ -115,15 +115,26 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
             "f_net": np.asarray(fnet[:num], np.float32)}
 
 
-def load_or_sample(folder: Path, name: str, *args, **kwargs) -> dict[str, np.ndarray]:
-    """`sample_projected(*args, **kwargs)`, cached in `folder` under a name keyed by its arguments
-    (a changed setting samples anew instead of reusing stale people)."""
-    key = hashlib.sha1(json.dumps([args, kwargs], default=str).encode()).hexdigest()[:10]
+def generator_inputs(synth_config: str) -> list:
+    """What sampled people depend on beyond the arguments: the synth config's contents (not its
+    path), the motion assets' bytes and the rule that sizes their rigs (motion.REF_CHAIN)."""
+    from drm_ros.synth.config import load_config
+    from drm_ros.synth.motion import ASSETS, REF_CHAIN
+
+    return [load_config(synth_config), REF_CHAIN, [hashlib.sha1(p.read_bytes()).hexdigest() for p in ASSETS]]
+
+
+def load_or_sample(folder: Path, name: str, num: int, synth_config: str, *args, **kwargs) -> dict[str, np.ndarray]:
+    """`sample_projected(num, synth_config, *args, **kwargs)`, cached in `folder` under a name keyed by
+    its arguments and `generator_inputs` (a changed setting, config file or motion asset samples anew
+    instead of reusing stale people)."""
+    key = hashlib.sha1(json.dumps([num, synth_config, args, kwargs, generator_inputs(synth_config)],
+                                  default=str).encode()).hexdigest()[:10]
     path = folder / f"{name}_{key}.npz"
     if path.is_file():
         with np.load(path) as data:
             return dict(data)
-    out = sample_projected(*args, **kwargs)
+    out = sample_projected(num, synth_config, *args, **kwargs)
     np.savez(path.with_suffix(".tmp.npz"), **out)
     path.with_suffix(".tmp.npz").replace(path)
     return out
