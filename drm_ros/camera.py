@@ -311,3 +311,9 @@ class Letterbox:
     def network_focal(self, camera: Camera) -> float:
         """sqrt(fx*fy) of the network input: the focal length root depth is normalised by."""
         return float(self.scale * np.sqrt(camera.fx * camera.fy))
+
+    def network_intrinsics(self, camera: Camera) -> np.ndarray:
+        """(fx, fy, cx, cy) of the network input, pinhole part only: what the lifter's ray input
+        (lifter.root_ray) is computed from."""
+        cx, cy = self.to_network([camera.cx, camera.cy])
+        return np.array([self.scale * camera.fx, self.scale * camera.fy, cx, cy])

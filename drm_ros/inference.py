@@ -98,7 +98,7 @@ class PoseEstimator:
         max_persons slots (fixed shapes): 15 against 6 ms at 512x384 (logs/bench_decode.log)."""
         self.net.config.max_persons = self.max_persons
         dense = self._dense()
-        return lambda x: self.net.decode(*dense(x), min_score=self.score_threshold)
+        return lambda x, camera_net: self.net.decode(*dense(x), min_score=self.score_threshold, camera_net=camera_net)
 
     def prepare(self) -> "PoseEstimator":
         """Build the dense part for the current input size now (export, runtime session or trace)
@@ -141,7 +141,8 @@ class PoseEstimator:
     @torch.inference_mode()
     def estimate(self, image_rgb: np.ndarray, camera: Camera) -> PoseSet:
         x, box = self.preprocess(image_rgb, camera)
-        score, joints, joint_score, log_depth, dz, lift_joints = (t[0].cpu().numpy() for t in self._network()(x))
+        camera_net = torch.tensor(box.network_intrinsics(camera), dtype=torch.float32, device=self.device)[None]
+        score, joints, joint_score, log_depth, dz, lift_joints = (t[0].cpu().numpy() for t in self._network()(x, camera_net))
         keep = np.flatnonzero(score >= self.score_threshold)
         keep = keep[np.argsort(-score[keep], kind="stable")]
         return lift_to_3d(joints[keep], joint_score[keep], score[keep], log_depth[keep], dz[keep], box, camera,

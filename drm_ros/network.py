@@ -28,7 +28,7 @@ from torch import nn
 from drm_ros.backbones import build_backbone
 from drm_ros.backbones.movenet import HEAD_HIDDEN, MoveNetHeads
 from drm_ros.codec import J2D, decode_2d
-from drm_ros.lifter import PoseLifter, flip_averaged, lifter_input
+from drm_ros.lifter import PoseLifter, flip_averaged, lifter_input, root_ray
 from drm_ros.pdqm import PDQM, sample_at
 
 # Prior of log(Z_root / f_net): a person 6 m away seen with a 600 px focal length. Added to the
@@ -53,6 +53,7 @@ class NetworkConfig:
     lifter_blocks: int = 2
     lifter_refine_2d: bool = False  # the lifter (and its image correction) also shift the 2D joints (lifter.py)
     lifter_flip_test: bool = False  # average the lifter with its mirrored input at inference (lifter.flip_averaged)
+    lifter_ray: bool = False  # the lifter also sees the root's viewing ray: decode needs camera_net (lifter.root_ray)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "NetworkConfig":
@@ -105,13 +106,20 @@ class DepthHead(nn.Module):
         if lifter is not None:
             nn.init.zeros_(self.mlp[-1].weight)
 
-    def forward(self, x: torch.Tensor, joints: torch.Tensor, root: torch.Tensor,
-                joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> log(Z_root / f_net), dz, and the 2D joints to lift (network pixels)."""
+    def forward(self, x: torch.Tensor, joints: torch.Tensor, root: torch.Tensor, joint_score: torch.Tensor,
+                camera_net: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> log(Z_root / f_net), dz, and the 2D joints to lift (network pixels). camera_net:
+        the network input's (fx, fy, cx, cy), broadcastable to root's people (a ray lifter needs it)."""
         if self.lifter is None:
             y = self.mlp(x)
             return y[..., 0] + LOG_DEPTH_PRIOR, y[..., 1:], joints
-        features, log_spread = lifter_input(joints, root, joint_score)
+        ray = None
+        if self.lifter.ray_input:
+            if camera_net is None:
+                raise ValueError("this model's lifter reads each person's viewing ray: pass camera_net "
+                                 "(the network input's fx, fy, cx, cy; Letterbox.network_intrinsics)")
+            ray = root_ray(root, camera_net)
+        features, log_spread = lifter_input(joints, root, joint_score, ray)
         if self.flip_test and not self.training:
             dz, log_size, shift, hidden = flip_averaged(self.lifter, features)
         else:
@@ -154,7 +162,8 @@ class DRMNet(nn.Module):
         self.depth_trunk = DepthTrunk(self.backbone.out_channels, cfg.depth_channels)
         self.pdqm = PDQM(HEAD_HIDDEN, J2D, cfg.pdqm_dim) if cfg.pdqm else None
         in_dim = cfg.depth_channels + (self.pdqm.out_dim if self.pdqm is not None else 0)
-        lifter = PoseLifter(J2D, cfg.lifter_width, cfg.lifter_blocks, refine_2d=cfg.lifter_refine_2d) if cfg.lifter else None
+        lifter = PoseLifter(J2D, cfg.lifter_width, cfg.lifter_blocks, refine_2d=cfg.lifter_refine_2d,
+                            ray_input=cfg.lifter_ray) if cfg.lifter else None
         self.depth_head = DepthHead(in_dim, cfg.depth_hidden, lifter, cfg.lifter_flip_test)
 
     # -- the three stages, separately callable (training caches the frozen 2D stage) ----------
@@ -173,14 +182,16 @@ class DRMNet(nn.Module):
         return sample_at(maps["kpt_regress_hidden"], joints)
 
     def depth(self, trunk: torch.Tensor, queried: torch.Tensor | None, joints: torch.Tensor,
-              root: torch.Tensor, joint_score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+              root: torch.Tensor, joint_score: torch.Tensor, camera_net: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Depth read at each person's root. trunk = depth_trunk(features); joints (B, N, J2D, 2)
-        and root (B, N, 2) in network pixels, joint_score (B, N, J2D)
+        and root (B, N, 2) in network pixels, joint_score (B, N, J2D), camera_net (B, 4) the
+        network input's fx, fy, cx, cy (needed by a ray lifter only)
         -> log(Z_root/f_net) (B, N), dz (B, N, J2D), the 2D joints to lift (B, N, J2D, 2)."""
         x = sample_at(trunk, root[:, :, None, :])[:, :, 0]
         if self.pdqm is not None and queried is not None:
             x = torch.cat([x, self.pdqm(queried, joints, root)], dim=-1)
-        return self.depth_head(x, joints, root, joint_score)
+        return self.depth_head(x, joints, root, joint_score, None if camera_net is None else camera_net[:, None, :])
 
     def dense(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The dense part, every convolution: (B,3,H,W) RGB 0..255 -> the maps named in
@@ -194,7 +205,7 @@ class DRMNet(nn.Module):
 
     def decode(self, center: torch.Tensor, kpt_regress: torch.Tensor, kpt_heatmap: torch.Tensor,
                kpt_offset: torch.Tensor, kpt_regress_hidden: torch.Tensor, trunk: torch.Tensor,
-               min_score: float | None = None) -> tuple[torch.Tensor, ...]:
+               min_score: float | None = None, camera_net: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """After `dense`: the 2D decode, PDQM sampling and the depth read-out -> `forward`'s outputs.
         `min_score` (eager only): leave out the people who cannot score that much (codec.decode_2d)."""
         # The decode gathers and multiplies whole maps; on channels_last maps (what the convolutions
@@ -207,7 +218,7 @@ class DRMNet(nn.Module):
         queried = None
         if self.pdqm is not None:
             queried = self.query({"kpt_regress_hidden": kpt_regress_hidden}, dec["joints"])
-        log_depth, dz, lift_joints = self.depth(trunk, queried, dec["joints"], dec["root"], dec["joint_score"])
+        log_depth, dz, lift_joints = self.depth(trunk, queried, dec["joints"], dec["root"], dec["joint_score"], camera_net)
         return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz, lift_joints
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:

@@ -165,25 +165,41 @@ def test_version_1_files_still_load(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), net2.state_dict().values()))
 
 
-def test_pretrain_then_finetune_with_the_lifter_fixed(tmp_path):
+@pytest.mark.parametrize("ray", [False, True])
+def test_pretrain_then_finetune_with_the_lifter_fixed(tmp_path, ray):
     from drm_ros.cli import main as drm
+    from drm_ros.data.load import load_any
+    from drm_ros.imageio import read_rgb
+    from drm_ros.inference import PoseEstimator
 
     data = tmp_path / "tiny"
     assert drm(["synth", "--out", str(data), "--num", "4", "--seed", "5", "--workers", "0"]) == 0
     lcfg = {"people": 200, "val_people": 50, "steps": 20, "batch_size": 32, "width": 32, "blocks": 1,
             "input_size": [192, 160], "noise_data": [str(data)], "out_dir": str(tmp_path / "lifter"),
-            "synth_configs": ["config/synth/train.yaml"]}
+            "synth_configs": ["config/synth/train.yaml"], "ray_input": ray}
     (tmp_path / "l.yaml").write_text(yaml.safe_dump(lcfg))
     assert drm(["pretrain-lifter", "--config", str(tmp_path / "l.yaml")]) == 0
     lifter_file = tmp_path / "lifter" / "lifter.pt"
+    network = {"depth_channels": 8, "depth_hidden": 16, "lifter": True, "lifter_width": 32, "lifter_blocks": 1,
+               "lifter_ray": ray}
     cfg = {"name": "tiny", "train_data": [str(data)], "input_size": [192, 160], "epochs": 1, "batch_size": 2,
-           "out_dir": str(tmp_path / "run"), "init_lifter": str(lifter_file),
-           "network": {"depth_channels": 8, "depth_hidden": 16, "lifter": True, "lifter_width": 32, "lifter_blocks": 1}}
+           "out_dir": str(tmp_path / "run"), "init_lifter": str(lifter_file), "network": network}
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(cfg))
-    net, _ = load_model(train(TrainConfig.load(tmp_path / "t.yaml")))
+    net, info = load_model(train(TrainConfig.load(tmp_path / "t.yaml")))
     pretrained = torch.load(lifter_file, weights_only=True)["state_dict"]
     for k, v in pretrained.items():
         assert torch.equal(net.depth_head.lifter.state_dict()[k], v), k  # fixed during fine-tuning
+    assert net.depth_head.lifter.ray_input == ray and net.config.lifter_ray == ray  # and so stored in the file
+    sample = load_any(str(data))[0]
+    poses = PoseEstimator(net, (192, 160), score_threshold=0.0).estimate(read_rgb(sample.image_path), sample.camera)
+    assert len(poses) and np.isfinite(poses.joints3d).all()
+    if ray:  # a lifter must match the network it initialises; a ray lifter cannot run without the camera
+        (tmp_path / "m.yaml").write_text(yaml.safe_dump({**cfg, "network": {**network, "lifter_ray": False}}))
+        with pytest.raises(ValueError, match="ray_input=True but the network has lifter_ray=False"):
+            train(TrainConfig.load(tmp_path / "m.yaml"))
+        j = torch.rand(1, 1, J2D, 2) * 50 + 50
+        with pytest.raises(ValueError, match="pass camera_net"):
+            net.depth(torch.rand(1, 8, 10, 12), torch.rand(1, 1, J2D, 96), j, j[:, :, 11:13].mean(2), torch.rand(1, 1, J2D))
 
 
 def test_training_clips_setting_never_includes_held_out_motion():
@@ -204,3 +220,23 @@ def test_cached_people_follow_the_config_contents_not_its_path(tmp_path):
     farther = load_or_sample(tmp_path, "people", 8, str(cfg), 0, (384, 288))
     assert len(list(tmp_path.glob("people_*.npz"))) == 2
     assert farther["joints3d"][:, :, 2].min() > first["joints3d"][:, :, 2].max()
+
+
+def test_ray_input_is_the_roots_viewing_direction_and_mirrors_with_the_scene():
+    """With `ray_input` the lifter's features end with the root's ray (x/z, y/z): for clean 2D it is
+    the 3D root's own direction (the 2D root is the hips' midpoint, so within a hair); a mirrored
+    person is seen along the mirrored ray, and `mirror_features` maps one input to the other."""
+    from drm_ros.lifter import mirror_features
+
+    people = {k: torch.from_numpy(v) for k, v in
+              sample_projected(16, "config/synth/test_near.yaml", 2, (384, 288)).items()}
+    idx, noise = torch.arange(16), torch.zeros(16, dtype=torch.long)
+    features = make_batch(people, idx, NoisePool.clean(), noise, ray_input=True)[0]
+    assert features.shape == (16, 3 * J2D + 2)
+    root = people["joints3d"][:, -1]
+    assert torch.allclose(features[:, -2:], root[:, :2] / root[:, 2:], atol=2e-3)
+    assert torch.equal(features[:, : 3 * J2D], make_batch(people, idx, NoisePool.clean(), noise)[0])
+    flipped = make_batch(people, idx, NoisePool.clean(), noise, torch.ones(16, dtype=torch.bool), ray_input=True)[0]
+    assert torch.allclose(mirror_features(features, J2D), flipped, atol=1e-5)
+    lifter = PoseLifter(J2D, 32, 1, dropout=0.0, ray_input=True).eval()
+    assert lifter(features)[0].shape == (16, J2D)

@@ -28,7 +28,7 @@ from drm_ros.training.lifting import NoisePool, evaluate
 def load_lifter(run: Path) -> PoseLifter:
     state = torch.load(run / "lifter.pt", weights_only=False)
     cfg = state["config"]
-    lifter = PoseLifter(J2D, cfg["width"], cfg["blocks"], cfg["dropout"], cfg["refine_2d"])
+    lifter = PoseLifter(J2D, cfg["width"], cfg["blocks"], cfg["dropout"], cfg["refine_2d"], cfg.get("ray_input", False))
     lifter.load_state_dict(state["state_dict"])
     return lifter.eval()
 

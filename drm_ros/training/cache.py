@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from drm_ros.camera import Letterbox
 from drm_ros.codec import encode, poses_at
 from drm_ros.network import DRMNet
 from drm_ros.training.dataset import PoseDataset, collate
@@ -91,7 +92,7 @@ def _load_or_build_one(net: DRMNet, samples, path: str, input_size, cache_dir: P
     file = Path(cache_dir) / f"cache_{cache_key(path, input_size, min_iou, weights)}.pt"
     if file.is_file():
         log(f"feature cache of {path}: {file}")
-        return torch.load(file, weights_only=True)
+        return with_cameras(torch.load(file, weights_only=True), samples, input_size)
     log(f"feature cache of {path}: building {file} ({len(samples)} images)")
     cache = build_cache(net, samples, input_size, min_iou, progress=progress)
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +101,16 @@ def _load_or_build_one(net: DRMNet, samples, path: str, input_size, cache_dir: P
     s = cache["stats"]
     log(f"feature cache of {path}: {s['persons_seen']}/{s['persons_3d']} labelled people seen by the 2D branch "
         f"({100 * s['persons_seen'] / max(1, s['persons_3d']):.1f} %)")
-    return cache
+    return with_cameras(cache, samples, input_size)
+
+
+def with_cameras(cache: dict, samples, input_size) -> dict:
+    """Each cached person's network intrinsics (camera_net: fx, fy, cx, cy), from the samples'
+    calibrations: cheap, so derived on load rather than stored (caches built before the lifter's
+    ray input stay valid)."""
+    per_image = torch.tensor(np.array([Letterbox.fit(s.camera.width, s.camera.height, *input_size)
+                                       .network_intrinsics(s.camera) for s in samples]), dtype=torch.float32)
+    return {**cache, "camera_net": per_image.reshape(-1, 4)[cache["image"]]}
 
 
 def load_or_build(net: DRMNet, datasets: list[tuple[str, list]], input_size, cache_dir: Path, min_iou: float,

@@ -41,6 +41,7 @@ def ground_truth(s: Sample, input_size: tuple[int, int], index: int) -> dict:
         "joints3d": torch.tensor(np.nan_to_num(s.joints3d, nan=0.0), dtype=torch.float32),
         "has3d": torch.tensor(s.has3d, dtype=torch.bool),
         "f_net": torch.tensor(box.network_focal(s.camera), dtype=torch.float32),
+        "camera_net": torch.tensor(box.network_intrinsics(s.camera), dtype=torch.float32),
         "index": index,
     }
 
@@ -57,6 +58,7 @@ def collate(items: list[dict]) -> dict:
         "has3d": torch.zeros(b, p, dtype=torch.bool),
         "person_mask": torch.zeros(b, p),
         "f_net": torch.stack([it["f_net"] for it in items]),
+        "camera_net": torch.stack([it["camera_net"] for it in items]),
         "index": torch.tensor([it["index"] for it in items]),
     }
     if "image" in items[0]:

@@ -31,11 +31,12 @@ import torch
 
 from drm_ros.camera import Letterbox
 from drm_ros.codec import J2D
-from drm_ros.lifter import PoseLifter, lifter_input, spread_px
+from drm_ros.lifter import PoseLifter, lifter_input, root_ray, spread_px
 from drm_ros.skeleton import FLIP_INDEX, LEFT_HIP, RIGHT_HIP, ROOT
 from drm_ros.training.config import read_config
 
 PEOPLE_PER_CAMERA = 4
+PEOPLE_FORMAT = 2  # 2: people files carry the network camera (camera_net); part of their cache key
 
 
 @dataclass
@@ -62,6 +63,7 @@ class LifterConfig:
     size_weight: float = 1.0  # loss weight of log S against the dz L1 (m)
     refine_2d: bool = False  # also learn the 2D shift (lifter.py); its L1 is in units of the spread
     refine_weight: float = 1.0
+    ray_input: bool = False  # the lifter also sees the root's viewing ray (lifter.lifter_input)
     mirror: float = 0.0  # share of each batch mirrored left/right (make_batch)
     seed: int = 0
     threads: int = 1
@@ -76,7 +78,8 @@ class LifterConfig:
 def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_perturb_deg: float = 0.0,
                      procedural_share: float = 0.0, motion: str = "synth") -> dict[str, np.ndarray]:
     """`num` people as the generator would place them, projected into the network input:
-    joints_net (N, J2D, 2), joints3d (N, 18, 3) camera frame, f_net (N,)."""
+    joints_net (N, J2D, 2), joints3d (N, 18, 3) camera frame, f_net (N,), camera_net (N, 4): the
+    network input's pinhole fx, fy, cx, cy."""
     from drm_ros.synth.config import load_config
     from drm_ros.synth.motion import MotionLibrary, coco_joints, sample_shape
     from drm_ros.synth.scene import _choose_clip, _place, pose_person
@@ -92,11 +95,12 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
         raise ValueError(f"lifter motion must be 'synth' or 'all', got {motion!r}")
     rng = np.random.default_rng(seed)
     body_wild = dict(cfg["body"], joint_perturb_deg=extra_perturb_deg)
-    j2d, j3d, fnet = [], [], []
+    j2d, j3d, fnet, cnet = [], [], [], []
     while len(j2d) < num:
         rig = sample_rig(rng, cfg["camera"])
         cam = rig.camera
         box = Letterbox.fit(cam.width, cam.height, *input_size)
+        camera_net = box.network_intrinsics(cam)
         for _ in range(PEOPLE_PER_CAMERA):  # placed independently: overlap is irrelevant without pixels
             pos = _place(rng, rig, cfg["people"], [])
             if pos is None:
@@ -111,8 +115,9 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
             j2d.append(box.to_network(cam.project(cam_pts[:J2D])))
             j3d.append(cam_pts)
             fnet.append(box.network_focal(cam))
+            cnet.append(camera_net)
     return {"joints_net": np.asarray(j2d[:num], np.float32), "joints3d": np.asarray(j3d[:num], np.float32),
-            "f_net": np.asarray(fnet[:num], np.float32)}
+            "f_net": np.asarray(fnet[:num], np.float32), "camera_net": np.asarray(cnet[:num], np.float32)}
 
 
 def generator_inputs(synth_config: str) -> list:
@@ -121,7 +126,7 @@ def generator_inputs(synth_config: str) -> list:
     from drm_ros.synth.config import load_config
     from drm_ros.synth.motion import ASSETS, REF_CHAIN
 
-    return [load_config(synth_config), REF_CHAIN, [hashlib.sha1(p.read_bytes()).hexdigest() for p in ASSETS]]
+    return [load_config(synth_config), REF_CHAIN, PEOPLE_FORMAT, [hashlib.sha1(p.read_bytes()).hexdigest() for p in ASSETS]]
 
 
 def load_or_sample(folder: Path, name: str, num: int, synth_config: str, *args, **kwargs) -> dict[str, np.ndarray]:
@@ -177,18 +182,25 @@ def mirrored(clean: torch.Tensor, j3d: torch.Tensor, flip: torch.Tensor) -> tupl
 
 
 def make_batch(people: dict[str, torch.Tensor], idx: torch.Tensor, pool: NoisePool, noise_idx: torch.Tensor,
-               flip: torch.Tensor | None = None
+               flip: torch.Tensor | None = None, ray_input: bool = False
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Noisy lifter inputs and targets: (features, log_spread, dz target (m), log S target,
     2D shift target (the clean joints minus the noisy ones, in units of the noisy spread)).
-    `flip` (bool per row) mirrors those people first."""
+    `flip` (bool per row) mirrors those people first; with `ray_input` the features end with
+    the (noisy) root's viewing ray, its x negated for mirrored rows (the scene mirrored about the
+    optical axis)."""
     clean, j3d = mirrored(people["joints_net"][idx], people["joints3d"][idx], flip)
     root_c = 0.5 * (clean[:, LEFT_HIP] + clean[:, RIGHT_HIP])
     s = spread_px(clean, root_c, torch.ones(clean.shape[:2]))
     joints = clean + pool.residual[noise_idx] * s[:, None, None]
     score = pool.score[noise_idx]
     root = 0.5 * (joints[:, LEFT_HIP] + joints[:, RIGHT_HIP])  # the codec's root: the estimated hips
-    features, log_spread = lifter_input(joints, root, score)
+    ray = None
+    if ray_input:
+        ray = root_ray(root, people["camera_net"][idx])
+        if flip is not None:
+            ray = torch.where(flip[:, None], torch.stack([-ray[:, 0], ray[:, 1]], dim=-1), ray)
+    features, log_spread = lifter_input(joints, root, score, ray)
     z_root = j3d[:, ROOT, 2]
     dz = j3d[:, :J2D, 2] - z_root[:, None]
     log_size = torch.log(z_root / people["f_net"][idx]) + log_spread
@@ -204,7 +216,8 @@ def evaluate(lifter: PoseLifter, people: dict, pool: NoisePool, seed: int = 0) -
     g = torch.Generator().manual_seed(seed)
     n = people["joints_net"].shape[0]
     idx = torch.arange(n)
-    features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (n,), generator=g))
+    features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool, torch.randint(len(pool.score), (n,), generator=g),
+                                                    ray_input=lifter.ray_input)
     dz, log_size, shift, _ = lifter(features)
     lifter.train()
     rel = torch.exp(log_size - size_t) - 1  # predicted / true root depth - 1
@@ -234,7 +247,7 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     n = people["joints_net"].shape[0]
     log(f"{n} training people, {val['joints_net'].shape[0]} held-out, noise pool of {len(pool.score)} "
         f"({time.time() - t0:.0f} s)")
-    lifter = PoseLifter(J2D, cfg.width, cfg.blocks, cfg.dropout, cfg.refine_2d)
+    lifter = PoseLifter(J2D, cfg.width, cfg.blocks, cfg.dropout, cfg.refine_2d, cfg.ray_input)
     opt = torch.optim.AdamW(lifter.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     warmup = max(1, cfg.steps // 20)  # linear warm-up, then cosine decay to 2 % of the peak
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * (
@@ -256,7 +269,7 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
         idx = torch.randint(n, (cfg.batch_size,), generator=g)
         noise_idx = torch.randint(len(pool.score), (cfg.batch_size,), generator=g)
         flip = torch.rand(cfg.batch_size, generator=g) < cfg.mirror if cfg.mirror > 0 else None
-        features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool, noise_idx, flip)
+        features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool, noise_idx, flip, cfg.ray_input)
         dz, log_size, shift, _ = lifter(features)
         loss = (dz - dz_t).abs().mean() + cfg.size_weight * (log_size - size_t).abs().mean()
         if cfg.refine_2d:

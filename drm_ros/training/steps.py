@@ -47,7 +47,7 @@ class CachedDepthStep(nn.Module):
         if self.net.pdqm is not None:
             x = torch.cat([x, self.net.pdqm(batch["queried"][order].float(), batch["joints"][order], batch["root"][order])], -1)
         log_depth, dz, lift = self.net.depth_head(x, batch["joints"][order], batch["root"][order],
-                                                  batch["joint_score"][order].float())
+                                                  batch["joint_score"][order].float(), batch["camera_net"][order])
         refine = self.net.depth_head.refine_2d
         return _depth_loss(self.depth_loss, log_depth, dz, batch["f_net"][order], batch["joints3d"][order],
                            lift if refine else None, batch["joints_gt"][order] if refine else None)
@@ -82,7 +82,7 @@ class FullStep(nn.Module):
             queried = self.net.query(m, est["joints"]) if self.net.pdqm is not None else None
             seen = seen_by_2d(est, t, m["center"], batch["joints_net"], self.min_iou)
         log_depth, dz, lift = self.net.depth(self.net.depth_trunk(m["features"]), queried, est["joints"], est["root"],
-                                             est["joint_score"])
+                                             est["joint_score"], batch["camera_net"])
         sel = seen & batch["has3d"]
         if sel.any():
             f_net = batch["f_net"][:, None].expand(sel.shape)[sel]

@@ -73,6 +73,9 @@ def build_network(cfg: TrainConfig) -> DRMNet:
         if bool(saved["config"].get("refine_2d", False)) != lifter.refine_2d:
             raise ValueError(f"init_lifter {cfg.init_lifter} has refine_2d={saved['config'].get('refine_2d', False)} but the "
                              f"network has lifter_refine_2d={lifter.refine_2d}: they must match")
+        if bool(saved["config"].get("ray_input", False)) != lifter.ray_input:
+            raise ValueError(f"init_lifter {cfg.init_lifter} has ray_input={saved['config'].get('ray_input', False)} but the "
+                             f"network has lifter_ray={lifter.ray_input}: they must match")
         lifter.load_state_dict(saved["state_dict"])
     frozen = {"2d": [net.backbone, net.heads], "backbone": [net.backbone], "none": []}[cfg.freeze]
     if lifter is not None and cfg.freeze_lifter:
@@ -115,6 +118,7 @@ def _cached_batches(cache: dict, image_ids: np.ndarray, batch_size: int):
             "features": cache["features"][ids].float(),
             "root": cache["root"][people], "joints": cache["joints"][people], "queried": cache["queried"][people],
             "joints3d": cache["joints3d"][people], "f_net": cache["f_net"][people],
+            "camera_net": cache["camera_net"][people],
             "joint_score": cache["joint_score"][people], "joints_gt": cache["joints_gt"][people],
             "pad_index": pad_index, "pad_mask": pad_mask,
         }
