@@ -11,6 +11,7 @@ import torch
 
 from drm_ros import backends
 from drm_ros.backends import BackendError, onnx_cache
+from drm_ros.camera import Letterbox
 from drm_ros.checkpoint import load_model
 from drm_ros.inference import PoseEstimator
 from drm_ros.paths import DEFAULT_MODEL, model_path
@@ -48,8 +49,10 @@ def test_decode_over_passing_people_only_is_exact(net, frame):
     x = torch.from_numpy(cv2.resize(frame[0], SIZE)).permute(2, 0, 1)[None].float()
     with torch.inference_mode():
         maps = net.dense(x)
-        full = net.decode(*maps)
-        cut = net.decode(*maps, min_score=0.2)
+        camera_net = torch.tensor(Letterbox.fit(frame[1].width, frame[1].height, *SIZE).network_intrinsics(frame[1]),
+                                  dtype=torch.float32)[None]  # what a ray lifter reads (lifter.root_ray)
+        full = net.decode(*maps, camera_net=camera_net)
+        cut = net.decode(*maps, min_score=0.2, camera_net=camera_net)
     keep = full[0][0] >= 0.2
     assert 0 < int(keep.sum()) < full[0].shape[1] and cut[0].shape[1] < full[0].shape[1]
     assert int((cut[0][0] >= 0.2).sum()) == int(keep.sum())

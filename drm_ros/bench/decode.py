@@ -18,16 +18,17 @@ import torch
 
 from drm_ros.bench.model import load_default_net
 from drm_ros.bench.timing import set_threads, summary, time_ms
+from drm_ros.camera import Letterbox
 from drm_ros.codec import decode_2d
 
 SIZES = [(384, 288), (512, 384), (640, 480)]
 
 
-def decode_before(net, center, kpt_regress, kpt_heatmap, kpt_offset, kpt_regress_hidden, trunk):
+def decode_before(net, center, kpt_regress, kpt_heatmap, kpt_offset, kpt_regress_hidden, trunk, camera_net=None):
     """`DRMNet.decode` as it was before this fix: no layout change."""
     dec = decode_2d(torch.sigmoid(center), kpt_regress, torch.sigmoid(kpt_heatmap), kpt_offset, net.config.max_persons)
     queried = net.query({"kpt_regress_hidden": kpt_regress_hidden}, dec["joints"])
-    log_depth, dz = net.depth(trunk, queried, dec["joints"], dec["root"], dec["joint_score"])
+    log_depth, dz, _ = net.depth(trunk, queried, dec["joints"], dec["root"], dec["joint_score"], camera_net)
     return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz
 
 
@@ -58,26 +59,27 @@ def run(threads: int = 2, repeats: int = 20) -> None:
 
     from drm_ros.bench.backends import real_frame
 
-    rgb, _ = real_frame()
+    rgb, camera = real_frame()
     for w, h in SIZES:
+        cn = torch.tensor(Letterbox.fit(camera.width, camera.height, w, h).network_intrinsics(camera), dtype=torch.float32)[None]
         x = torch.from_numpy(cv2.resize(rgb, (w, h))).permute(2, 0, 1)[None].float()
         x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             maps_cl = net.dense(x)
             maps = tuple(t.contiguous() for t in maps_cl)
         rows = {}
-        ts_before = _trace(_Wrap(net, decode_before), maps_cl)
-        ts_now = _trace(_Wrap(net, lambda n, *m: n.decode(*m)), maps_cl)
-        full_before = _trace(_Wrap(net, lambda n, im: decode_before(n, *n.dense(im))), (x,))
-        full_now = _trace(_Wrap(net, lambda n, im: n.decode(*n.dense(im))), (x,))
+        ts_before = _trace(_Wrap(net, lambda n, *m: decode_before(n, *m, camera_net=cn)), maps_cl)
+        ts_now = _trace(_Wrap(net, lambda n, *m: n.decode(*m, camera_net=cn)), maps_cl)
+        full_before = _trace(_Wrap(net, lambda n, im: decode_before(n, *n.dense(im), camera_net=cn)), (x,))
+        full_now = _trace(_Wrap(net, lambda n, im: n.decode(*n.dense(im), camera_net=cn)), (x,))
         with torch.inference_mode():
-            rows["eager, plain maps"] = time_ms(lambda: decode_before(net, *maps), repeats)
-            rows["eager, channels_last maps"] = time_ms(lambda: decode_before(net, *maps_cl), repeats)
+            rows["eager, plain maps"] = time_ms(lambda: decode_before(net, *maps, camera_net=cn), repeats)
+            rows["eager, channels_last maps"] = time_ms(lambda: decode_before(net, *maps_cl, camera_net=cn), repeats)
             rows["TorchScript, before"] = time_ms(lambda: ts_before(*maps_cl), repeats)
             rows["TorchScript, now"] = time_ms(lambda: ts_now(*maps_cl), repeats)
-            passing = int((net.decode(*maps_cl, min_score=0.2)[0] >= 0.2).sum())
+            passing = int((net.decode(*maps_cl, min_score=0.2, camera_net=cn)[0] >= 0.2).sum())
             rows[f"eager, passing slots only ({passing} people)"] = time_ms(
-                lambda: net.decode(*maps_cl, min_score=0.2), repeats)
+                lambda: net.decode(*maps_cl, min_score=0.2, camera_net=cn), repeats)
             rows["whole TorchScript pipeline, before"] = time_ms(lambda: full_before(x), repeats)
             rows["whole TorchScript pipeline, now"] = time_ms(lambda: full_now(x), repeats)
         print(f"\ninput {w}x{h}")

@@ -24,7 +24,9 @@ def decode_all(net, m, camera, box):
     dec = decode_2d(torch.sigmoid(m["center"]), m["kpt_regress"], torch.sigmoid(m["kpt_heatmap"]), m["kpt_offset"],
                     net.config.max_persons)
     queried = net.query(m, dec["joints"]) if net.pdqm is not None else None
-    log_d, dz, lift = net.depth(net.depth_trunk(m["features"]), queried, dec["joints"], dec["root"], dec["joint_score"])
+    camera_net = torch.tensor(box.network_intrinsics(camera), dtype=torch.float32)[None]
+    log_d, dz, lift = net.depth(net.depth_trunk(m["features"]), queried, dec["joints"], dec["root"], dec["joint_score"],
+                                camera_net)
     keep = dec["score"][0] > 0.2
     return lift_to_3d(dec["joints"][0][keep].numpy(), dec["joint_score"][0][keep].numpy(), dec["score"][0][keep].numpy(),
                       log_d[0][keep].numpy(), dz[0][keep].numpy(), box, camera, lift[0][keep].numpy())

@@ -63,7 +63,8 @@ class TopDown:
                             m["kpt_offset"], 1)
             q = self.net.query(m, dec["joints"]) if self.net.pdqm is not None else None
             log_d, dz, lift = self.net.depth(self.net.depth_trunk(m["features"]), q, dec["joints"], dec["root"],
-                                             dec["joint_score"])
+                                             dec["joint_score"],
+                                             torch.tensor(lb.network_intrinsics(camera), dtype=torch.float32)[None])
             poses.append(lift_to_3d(dec["joints"][0].numpy(), dec["joint_score"][0].numpy(), dec["score"][0].numpy(),
                                     log_d[0].numpy(), dz[0].numpy(), lb, camera, lift[0].numpy()))
         return poses
