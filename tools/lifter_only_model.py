@@ -22,7 +22,7 @@ def main() -> None:
     lc = lifter["config"]
     net = DRMNet(NetworkConfig(pdqm=True, pdqm_dim=32, depth_hidden=256, lifter=True,
                                lifter_width=lc["width"], lifter_blocks=lc["blocks"],
-                               lifter_refine_2d=bool(lc.get("refine_2d", False))))
+                               lifter_refine_2d=bool(lc.get("refine_2d", False)), lifter_ray=bool(lc.get("ray_input", False))))
     net.load_state_dict(load_state(), strict=False)
     net.depth_head.lifter.load_state_dict(lifter["state_dict"])
     size = tuple(int(v) for v in args.input_size.split("x"))
