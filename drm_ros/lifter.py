@@ -54,8 +54,9 @@ def lifter_input(joints_net: torch.Tensor, root_net: torch.Tensor, joint_score: 
     spread (...)). The ray (`root_ray`, INFERRED, session 8) tells the lifter where in the field of
     view the person stands: off the optical axis, perspective mixes a joint's depth into its 2D
     offset (by x/z per metre of depth), which scale-free offsets alone cannot undo: without it the
-    lifter's root error with TRUE 2D grew from 4.5 % within 10 deg of the axis to 8.0 % beyond 30
-    deg, read 3.7 % too near there (model/logs/lifter/ray/compare_by_ray.log)."""
+    lifter's root error with TRUE 2D grew from 4.4 % within 10 deg of the axis to 7.5 % beyond 30
+    deg, read 2.7 % too near there; with the ray 4.4 and 6.0 %, bias 0.0 % (held-out people,
+    model/logs/lifter/ray/compare_by_ray.log)."""
     s = spread_px(joints_net, root_net, joint_score)
     shape = (joints_net - root_net[..., None, :]) / s[..., None, None]
     shape = shape.clamp(-8.0, 8.0)  # a wild joint must not dominate the input

@@ -41,6 +41,7 @@ def load_lifter(run: Path) -> PoseLifter:
 def errors_by_ray(lifter: PoseLifter, people: dict, pool: NoisePool, seed: int = 0) -> list[str]:
     """Per angle bin: people, dz MAE (mm), root median |error| and bias (%), with the noise draw of
     `evaluate` (same generator seed)."""
+    lifter.eval()  # evaluate() leaves it in training mode (dropout on)
     g = torch.Generator().manual_seed(seed)
     n = people["joints_net"].shape[0]
     noise = torch.randint(len(pool.score), (n,), generator=g)
