@@ -30,6 +30,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     add_floor_arguments(ev, ("off", "params", "tf", "auto"))
     ev.add_argument("--floor-frame", default=None, help="--ground-plane tf: the z-up floor frame (node default base_footprint)")
+    ev.add_argument("--floor-pass", choices=("online", "offline"), default="online",
+                    help="--ground-plane auto: online = the node learns the floor as it goes (what a robot gets); "
+                         "offline = the node runs with its floor and depth filter off, then the floor is learnt from "
+                         "ALL frames and applied to every frame from the first, followed by the node's depth filter "
+                         "(drm_ros/ground/offline.py; hindsight only an evaluator has) (default: %(default)s)")
 
 
 def run(args) -> int:
@@ -43,6 +48,9 @@ def run(args) -> int:
         return record(args.out, args.topics, args.storage, args.duration)
     from drm_ros.ros.bag_eval import run as run_eval
 
+    if args.floor_pass == "offline" and args.ground_plane != "auto":
+        raise SystemExit("drm bag eval: --floor-pass offline learns the floor from the whole bag, so it needs "
+                         "--ground-plane auto (a floor from params or tf is the same online and offline)")
     params = {"ground_plane": args.ground_plane} if args.ground_plane != "off" else {}
     if args.ground_plane == "params":
         from drm_ros.cli.infer import floor_from_args
@@ -53,4 +61,4 @@ def run(args) -> int:
     if args.floor_frame:
         params["ground_floor_frame"] = args.floor_frame
     params.update(dict(p.split(":=", 1) for p in args.param))
-    return run_eval(args.bag, args.json, args.rate, params)
+    return run_eval(args.bag, args.json, args.rate, params, args.floor_pass)
