@@ -58,16 +58,19 @@ def test_without_a_floor_every_person_keeps_drm_depth():
         assert np.array_equal(before.joints3d, after.joints3d) and np.all(result.status == NO_FEET)
 
 
-def test_the_recording_is_refined_then_filtered_per_track():
+def test_the_recording_is_refined_then_smoothed_per_track():
     frames, _ = _stream()
     tracker = Tracker()
     tracked = [tracker.update(p, CAM) for p in frames]
-    plain = refine_recording(tracked, [CAM] * len(frames))
-    filtered = refine_recording(tracked, [CAM] * len(frames), filter_alpha=0.5, filter_beta=0.05)
-    assert np.array_equal(plain.results[5].status, filtered.results[5].status)
+    cams = [CAM] * len(frames)
+    plain = refine_recording(tracked, cams, filter_alpha=1.0)
+    forwards = refine_recording(tracked, cams, filter_alpha=0.5, filter_beta=0.05, both_ways=False)
+    smoothed = refine_recording(tracked, cams)  # both ways, the smoother's gains
+    assert np.array_equal(plain.results[5].status, smoothed.results[5].status)
     assert np.all(plain.results[5].status == REFINED)
-    moved = [np.abs(a.roots - b.roots).max() for a, b in zip(plain.poses[1:], filtered.poses[1:])]
-    assert max(moved) > 1e-3 and np.array_equal(plain.poses[0].roots, filtered.poses[0].roots)  # a track's first frame is its start
+    for other in (forwards, smoothed):
+        assert max(np.abs(a.roots - b.roots).max() for a, b in zip(plain.poses, other.poses)) > 1e-3
+    assert np.array_equal(plain.poses[0].roots, forwards.poses[0].roots)  # a track's first frame is its start
 
 
 def test_frames_and_cameras_must_pair():

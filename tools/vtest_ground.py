@@ -11,7 +11,8 @@ plausibility metrics of `make demo`, and issue 13's levers on the two vtest targ
    re-refines every frame with the final floor (`drm bag eval --floor-pass offline`; the node cannot).
 3. ankle noise on grazing rays: how much of the floor depth's variance (the fusion weights) is the
    per-frame pixel term, against the frame-to-frame noise the floor depth really shows.
-4. the per-track depth filter after the refinement: gain alpha swept.
+4. the per-track depth filter after the refinement: gain alpha swept; after the offline pass also
+   run both ways (a smoother a recording allows).
 5. the couple at the back: the heights each floor gives the tracks, for the floor fitted from
    people of person score >= 0.3 (default) and >= 0.2, and the stature gate.
 
@@ -29,6 +30,7 @@ import yaml
 
 from drm_ros.camera import Camera
 from drm_ros.depth_filter import DepthFilter
+from drm_ros.depth_smoother import smooth_depths
 from drm_ros.ground.fit import FitSettings
 from drm_ros.ground.offline import refine_recording
 from drm_ros.ground.refine import GATED, NO_FEET, REFINED, RefineSettings, apparent_height_px
@@ -57,12 +59,13 @@ def run(raw, camera, ground: GroundDepth, alpha=0.5, beta=0.05):
     return frames, labels, results
 
 
-def run_offline(raw, camera, alpha=0.5, beta=0.05, settings=RefineSettings(), fit=FitSettings()):
-    """`drm bag eval --floor-pass offline`: the node with its floor and depth filter off (tracker
-    only), then drm_ros.ground.offline.refine_recording. -> (frames, per-person label, the pass)."""
+def run_offline(raw, camera, alpha=0.4, beta=0.0, settings=RefineSettings(), fit=FitSettings(), both_ways=True):
+    """`drm bag eval --floor-pass offline` (defaults: the smoother's gains, both ways): the node with
+    its floor and depth filter off (tracker only), then drm_ros.ground.offline.refine_recording.
+    -> (frames, per-person label, the pass)."""
     tracker = Tracker(0.5, 5, 0.15)
     tracked = [tracker.update(poses, camera) for poses in raw]
-    done = refine_recording(tracked, [camera] * len(raw), settings, fit, alpha, beta)
+    done = refine_recording(tracked, [camera] * len(raw), settings, fit, alpha, beta, both_ways)
     labels = [[STATUS[int(s)] if done.stretches[0].plane is not None else BEFORE_PLANE for s in r.status]
               for r in done.results]
     return done.poses, labels, done
@@ -184,11 +187,12 @@ def main() -> int:
               f"{headline(frames)} (pipeline {cost * 1000:.1f} ms per frame)")
         if mode == "auto":
             print("\n".join(breakdown(frames, labels, ground.plane)))
-    for alpha in (1.0, 0.5):
+    for alpha, beta, both_ways, name in ((1.0, 0.0, False, ""), (0.5, 0.05, False, " + depth filter (forwards, node's gains)"),
+                                         (0.4, 0.0, True, " + depth smoother (both ways; the default)")):
         t0 = time.perf_counter()
-        frames, labels, done = run_offline(raw, camera, alpha)
+        frames, labels, done = run_offline(raw, camera, alpha, beta, both_ways=both_ways)
         cost = (time.perf_counter() - t0) / len(raw)
-        print(f"auto, offline second pass{' + depth filter' if alpha < 1 else ''}: {done.describe()}\n  people: "
+        print(f"auto, offline second pass{name}: {done.describe()}\n  people: "
               f"{done.totals}\n  {headline(frames)} (pass {cost * 1000:.1f} ms per frame)")
         print("\n".join(breakdown(frames, labels, done.stretches[0].plane)))
 
@@ -202,8 +206,8 @@ def main() -> int:
         ground = GroundDepth("auto", fit=fit)
         frames, _, _ = run(raw, camera, ground)
         print(f"{name}:\n  first floor at frame {k}: {text}\n  last: {ground.describe()}\n  {headline(frames)}")
-    frames, _, _ = run_offline(raw, camera)
-    print(f"offline second pass (drm_ros/ground/offline.py: the final floor with its final uncertainty, from frame 0; "
+    frames, _, _ = run_offline(raw, camera, 0.5, 0.05, both_ways=False)
+    print(f"offline second pass + the node's forward filter (drm_ros/ground/offline.py: the final floor with its final uncertainty, from frame 0; "
           f"`drm bag eval --floor-pass offline`): {headline(frames)}")
 
     print("\n== lever 3: ankle noise on grazing rays (people refined, default auto floor)")
@@ -248,6 +252,13 @@ def main() -> int:
     for alpha, beta in ((1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03)):
         frames, _, _ = run(raw, camera, GroundDepth("auto"), alpha, beta)
         print(f"  alpha {alpha} beta {beta}{' (default)' if alpha == 0.5 else ''}: {headline(frames)}")
+    print("  offline floor pass, then the filter, or the filter run both ways and averaged (drm_ros/depth_smoother.py):")
+    tracker = Tracker(0.5, 5, 0.15)
+    floor = refine_recording([tracker.update(poses, camera) for poses in raw], [camera] * len(raw), filter_alpha=1.0).poses
+    for alpha, beta in ((0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.2, 0.02), (0.4, 0.0)):
+        frames, _, _ = run_offline(raw, camera, alpha, beta, both_ways=False)
+        print(f"    filter alpha {alpha} beta {beta}: {headline(frames)}")
+        print(f"    both ways alpha {alpha} beta {beta}: {headline(smooth_depths(floor, [camera] * len(raw), alpha, beta))}")
 
     print("\n== lever 5: the couple at the back: which floor, whose depth")
     for name, fit, refine_settings in (

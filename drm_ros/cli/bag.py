@@ -33,8 +33,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     ev.add_argument("--floor-pass", choices=("online", "offline"), default="online",
                     help="--ground-plane auto: online = the node learns the floor as it goes (what a robot gets); "
                          "offline = the node runs with its floor and depth filter off, then the floor is learnt from "
-                         "ALL frames and applied to every frame from the first, followed by the node's depth filter "
-                         "(drm_ros/ground/offline.py; hindsight only an evaluator has) (default: %(default)s)")
+                         "ALL frames and applied to every frame from the first, and each track's depth is smoothed "
+                         "forwards and backwards (drm_ros/ground/offline.py, drm_ros/depth_smoother.py; --param "
+                         "depth_filter_alpha/beta set the smoother's gains, alpha 1.0 = none); hindsight only an "
+                         "evaluator has (default: %(default)s)")
 
 
 def run(args) -> int:

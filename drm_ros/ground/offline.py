@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from drm_ros.camera import Camera
 from drm_ros.depth_filter import DepthFilter
+from drm_ros.depth_smoother import SMOOTHER_ALPHA, SMOOTHER_BETA, smooth_depths
 from drm_ros.ground.fit import AutoPlane, FitSettings
 from drm_ros.ground.plane import GroundPlane
 from drm_ros.ground.refine import RefineResult, RefineSettings
@@ -99,12 +100,16 @@ def floor_pass(frames: list[PoseSet], cameras: list[Camera], settings: RefineSet
 
 
 def refine_recording(frames: list[PoseSet], cameras: list[Camera], settings: RefineSettings = RefineSettings(),
-                     fit: FitSettings = FitSettings(), filter_alpha: float = 1.0, filter_beta: float = 0.0) -> OfflinePass:
+                     fit: FitSettings = FitSettings(), filter_alpha: float = SMOOTHER_ALPHA,
+                     filter_beta: float = SMOOTHER_BETA, both_ways: bool = True) -> OfflinePass:
     """What the node does after DRM, done with the hindsight of the whole recording: the floor pass,
-    then the per-track depth filter (the node's, same gains; it needs the tracker's ids, so the
-    node must have run with its own filter off, alpha 1.0, and its floor off)."""
+    then per track the depth filter run both ways (depth_smoother.py; `both_ways=False`: forwards
+    only, as the node runs it; alpha 1.0: none). Needs the tracker's ids, so the node must have run
+    with its floor and its own depth filter off."""
     out = floor_pass(frames, cameras, settings, fit)
-    if filter_alpha < 1.0:
+    if filter_alpha < 1.0 and both_ways:
+        out.poses = smooth_depths(out.poses, cameras, filter_alpha, filter_beta)
+    elif filter_alpha < 1.0:
         depth_filter = DepthFilter(filter_alpha, filter_beta)
         out.poses = [depth_filter.update(p, c) for p, c in zip(out.poses, cameras)]
     return out

@@ -90,11 +90,14 @@ class _Outputs:
 def offline_node_params(node_params: dict | None) -> tuple[dict, dict]:
     """`--floor-pass offline`: (what the node runs with: its floor and depth filter off, so it
     publishes DRM's own depth with the tracker's ids; the settings the evaluator then uses, from
-    the same node parameters and their defaults)."""
+    the same node parameters: the ground_* ones and their defaults, depth_filter_alpha/beta as the
+    gains of the two-way smoother, default drm_ros.depth_smoother's, alpha 1.0 = none)."""
+    from drm_ros.depth_smoother import SMOOTHER_ALPHA, SMOOTHER_BETA
     from drm_ros.ros.params import defaults
 
     given = dict(node_params or {})
-    cfg = defaults()
+    # the per-track depth step runs both ways offline, with its own measured gains unless given
+    cfg = {**defaults(), "depth_filter_alpha": SMOOTHER_ALPHA, "depth_filter_beta": SMOOTHER_BETA}
     for key in ("ground_ankle_height_m", "ground_gate_k", "ground_max_stature_m", "depth_filter_alpha", "depth_filter_beta"):
         cfg[key] = float(given.pop(key, cfg[key]))
     given.pop("ground_plane", None)
@@ -103,7 +106,7 @@ def offline_node_params(node_params: dict | None) -> tuple[dict, dict]:
 
 
 def offline_pass(frame_stamps: list[int], predictions: dict, cameras: dict, cfg: dict):
-    """The floor learnt from all frames, applied to every frame, then the node's depth filter
+    """The floor learnt from all frames, applied to every frame, then the depth filter run both ways
     (drm_ros.ground.offline.refine_recording) -> (new predictions by stamp, the pass)."""
     from drm_ros.bags.evaluate import cameras_for
     from drm_ros.ground.offline import refine_recording
