@@ -259,6 +259,9 @@ def main() -> int:
         frames, _, _ = run_offline(raw, camera, alpha, beta, both_ways=False)
         print(f"    filter alpha {alpha} beta {beta}: {headline(frames)}")
         print(f"    both ways alpha {alpha} beta {beta}: {headline(smooth_depths(floor, [camera] * len(raw), alpha, beta))}")
+    online, _, _ = run(raw, camera, GroundDepth("auto"), 1.0)
+    print(f"  the node's online floor, then both ways alpha 0.4 beta 0.0 (not wired: offline only): "
+          f"{headline(smooth_depths(online, [camera] * len(raw), 0.4, 0.0))}")
 
     print("\n== lever 5: the couple at the back: which floor, whose depth")
     for name, fit, refine_settings in (
