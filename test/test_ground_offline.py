@@ -78,3 +78,17 @@ def test_frames_and_cameras_must_pair():
 
     with pytest.raises(ValueError, match="cameras"):
         floor_pass([PoseSet.empty()], [])
+
+
+def test_drm_eval_offline_pass_needs_the_learnt_floor(tmp_path, capsys):
+    from drm_ros.cli import main
+    from drm_ros.data.sample import Sample, save_dataset
+    from test_ground import world_person, poses_in_camera
+
+    R, C = rig()
+    poses = poses_in_camera([world_person(3.0, 0.0)], R, C)
+    (tmp_path / "images").mkdir()
+    save_dataset(tmp_path, [Sample("images/a.jpg", CAM, poses.joints3d, poses.joints2d, np.ones(poses.joint_scores.shape),
+                                   poses.boxes, [{}])])
+    assert main(["eval", "--data", str(tmp_path), "--floor-pass", "offline"]) == 1
+    assert "needs --ground-plane auto" in capsys.readouterr().err
