@@ -6,7 +6,9 @@
    MPJPE and id switches against the exact ground truth.
 Each clip runs twice: DRM alone, then with the ground-plane refinement (vtest: the floor learnt by
 the node itself, ground_plane:=auto; synthetic: the camera's true height/pitch/roll as node
-parameters, ground_plane:=params), numbers and pictures side by side.
+parameters, ground_plane:=params), numbers and pictures side by side; vtest a third time with the
+offline floor pass of `drm bag eval --floor-pass offline` (the floor learnt from all 30 frames,
+applied from the first: hindsight the live node does not have).
 Each clip becomes a rosbag2 (mcap), is replayed through DDS to a separate drm_node process and
 its skeletons are recorded (drm_ros.ros.bag_eval, the same path as `drm bag eval`).
 Run through tools/loopback (the Makefile does): DDS stays inside a private network namespace.
@@ -93,6 +95,10 @@ def summary_lines(name: str, rep: dict) -> list[str]:
              f"{fmt(p['ground_plane']['residual_rms_cm'], '{:.1f}')} cm rms, jitter median "
              f"{fmt(p['jitter_mm']['median'], '{:.0f}')} mm, tracks {p['tracks']['num_tracks']} "
              f"(max {p['tracks']['max_simultaneous_people']} at once)"]
+    if "ground_plane" in rep:
+        g = rep["ground_plane"]
+        lines.append(f"  floor ({g['floor_pass']} pass): {g['floors']}; people refined {g['refined']}, gated "
+                     f"{g['gated']}, without confident ankles {g['no_feet']}")
     if "metrics" in rep:
         m = rep["metrics"]
         lines.append(f"  vs ground truth: PCKrel {fmt(m['pck_rel'], '{:.1f}')} %, PCKabs {fmt(m['pck_abs'], '{:.1f}')} %, "
@@ -121,10 +127,13 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - a missing clip must not hide the other one
             lines.append(f"{name}: skipped ({type(exc).__name__}: {exc})")
             continue
-        for suffix, params in (("", None), ("_ground", floor())):
-            label = name + (f" + ground plane ({params['ground_plane']})" if params else " (DRM alone)")
+        runs = [("", None, "online"), ("_ground", floor(), "online")]
+        if floor()["ground_plane"] == "auto":  # a learnt floor: also with the hindsight of the whole clip
+            runs.append(("_ground_offline", floor(), "offline"))
+        for suffix, params, floor_pass in runs:
+            label = name + (f" + ground plane ({params['ground_plane']}, {floor_pass})" if params else " (DRM alone)")
             print(f"[demo] {label}: {len(frames)} frames -> {bag}; running drm_node on it ...", flush=True)
-            rep = evaluate_bag(bag, node_params=params)
+            rep = evaluate_bag(bag, node_params=params, floor_pass=floor_pass)
             preds = rep.pop("_predictions")
             rep["node_params"] = params or {}
             rep["pictures"] = [str(p) for p in pictures(name + suffix, frames, preds, out_dir)]

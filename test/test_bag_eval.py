@@ -127,3 +127,23 @@ def test_bag_eval_through_the_node_equals_drm_eval_when_intrinsics_change_every_
     assert abs(through_node["root_err_mm"] - direct["root_err_mm"]) <= 50.0
     print("per-frame intrinsics, 40 frames: " + ", ".join(
         f"{k} node {through_node[k]:.1f} / eval {direct[k]:.1f}" for k in METRIC_KEYS + ("root_err_mm",)))
+
+
+def test_bag_eval_offline_floor_pass_scores_the_refined_recording(synth_bag, tmp_path):
+    """`--ground-plane auto --floor-pass offline`: the node runs with its floor and depth filter
+    off (DRM's own depth, tracker ids), the evaluator learns the floor from every frame and
+    refines each frame with it; every predicted person is accounted for by the floor's counts."""
+    from drm_ros.cli import main as drm
+
+    report_path = tmp_path / "report.json"
+    assert drm(["bag", "eval", "--bag", str(synth_bag), "--ground-plane", "auto", "--floor-pass", "offline",
+                "--json", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["node_exit_code"] == 0, report["node_log"]
+    assert report["frames_with_output"] == 6
+    floor = report["ground_plane"]
+    assert floor["floor_pass"] == "offline" and floor["floors"].startswith("frames 0-5: ")
+    counted = floor["no_feet"] + floor["gated"] + floor["refined"]
+    assert counted == report["metrics"]["num_pred_persons"] > 0
+    with pytest.raises(SystemExit, match="needs --ground-plane auto"):
+        drm(["bag", "eval", "--bag", str(synth_bag), "--floor-pass", "offline"])

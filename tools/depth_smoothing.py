@@ -1,13 +1,16 @@
 """Does filtering each tracked person's depth over time help, and at what cost?
 
 Runs the shipped model over a labelled synthetic sequence folder, optionally refines depth with
-the floor first (`--ground-plane known|auto`, as the node does before its tracker), assigns ids
-with the tracker, then applies the per-track depth filter (drm_ros/depth_filter.py: alpha-beta on log Z, the
-skeleton moved along its rays; alpha = 1 is off) with several gains. Scores each with the
-`drm eval` metrics and the plausibility jitter (second difference of every joint, mm).
+the floor first (`--ground-plane known|auto`, as the node does before its tracker; `offline`: the
+tracker first on DRM's depth, then the floor learnt from the whole clip and applied to every frame,
+as `drm bag eval --floor-pass offline` does), assigns ids with the tracker, then applies the
+per-track depth filter (drm_ros/depth_filter.py: alpha-beta on log Z, the skeleton moved along its
+rays; alpha = 1 is off) with several gains, and, for a recording only, the same filter run forwards
+and backwards with the two depths averaged (drm_ros/depth_smoother.py, `--both-ways`). Scores
+each with the `drm eval` metrics and the plausibility jitter (second difference of every joint, mm).
 
     drm synth --config config/synth/sequence.yaml --out data/synth_seq --num 240 --seed 4242
-    .venv/bin/python tools/depth_smoothing.py [--data data/synth_seq] [--ground-plane off known auto]
+    .venv/bin/python tools/depth_smoothing.py [--data data/synth_seq] [--ground-plane off known auto offline] [--both-ways]
 """
 import argparse
 import sys
@@ -17,6 +20,8 @@ import torch
 
 from drm_ros.data.load import load_any
 from drm_ros.depth_filter import DepthFilter
+from drm_ros.depth_smoother import smooth_depths
+from drm_ros.ground.offline import floor_pass
 from drm_ros.ground.session import GroundDepth
 from drm_ros.imageio import read_rgb
 from drm_ros.inference import PoseEstimator
@@ -25,7 +30,33 @@ from drm_ros.plausibility import joint_jitter_mm
 from drm_ros.tracking import Tracker
 
 
-def filtered(predictions, sequence_of, samples, alpha: float, beta: float, ground_plane: str = "off"):
+def offline(predictions, sequence_of, samples, alpha: float, beta: float, both_ways: bool):
+    """Per clip: tracker on DRM's depth, the offline floor pass, then the filter or the smoother."""
+    out = []
+    for start, n in clips(sequence_of):
+        cams = [s.camera for s in samples[start:start + n]]
+        tracker = Tracker()
+        floor = floor_pass([tracker.update(p, c) for p, c in zip(predictions[start:start + n], cams)], cams).poses
+        if both_ways:
+            out += smooth_depths(floor, cams, alpha, beta)
+        else:
+            depth_filter = DepthFilter(alpha, beta)
+            out += [depth_filter.update(p, c) for p, c in zip(floor, cams)]
+    return out
+
+
+def filtered(predictions, sequence_of, samples, alpha: float, beta: float, ground_plane: str = "off",
+             both_ways: bool = False):
+    if ground_plane == "offline":
+        return offline(predictions, sequence_of, samples, alpha, beta, both_ways)
+    if both_ways:
+        out = []
+        for start, n in clips(sequence_of):
+            cams = [s.camera for s in samples[start:start + n]]
+            plain = filtered(predictions[start:start + n], sequence_of[start:start + n], samples[start:start + n], 1.0, 0.0,
+                             ground_plane)
+            out += smooth_depths(plain, cams, alpha, beta)
+        return out
     out, tracker, depth_filter, ground, last = [], None, None, None, None
     for poses, seq, sample in zip(predictions, sequence_of, samples):
         if seq != last:  # a new clip: new camera, new people, new floor
@@ -59,7 +90,8 @@ def clips(sequence_of):
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/synth_seq")
-    ap.add_argument("--ground-plane", choices=("off", "known", "auto"), nargs="+", default=["off"])
+    ap.add_argument("--ground-plane", choices=("off", "known", "auto", "offline"), nargs="+", default=["off"])
+    ap.add_argument("--both-ways", action="store_true", help="also the forward-backward smoother at each gain")
     args = ap.parse_args()
     torch.set_num_threads(2)
     samples = load_any(args.data)
@@ -70,13 +102,14 @@ def main() -> int:
           f"labelled people")
     for mode in args.ground_plane:
         print(f"ground plane {mode}:")
-        for alpha, beta in ((1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.4, 0.0)):
-            out = filtered(predictions, sequence_of, samples, alpha, beta, mode)
-            m = evaluate(out, samples)
-            jitter = np.median(np.concatenate([joint_jitter_mm(out[i:i + n]) for i, n in clips(sequence_of)]))
-            print(f"  alpha {alpha} beta {beta}: root error {m['root_err_mm']:.0f} mm (median {m['root_err_median_pct']:.2f} %), "
-                  f"PCKabs matched {m['pck_abs_matched']:.1f}, AP_root@25 {m['ap_root_25']:.1f}, "
-                  f"PCKrel matched {m['pck_rel_matched']:.1f}, jitter median {jitter:.0f} mm")
+        for alpha, beta in ((1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.2, 0.02), (0.4, 0.0)):
+            for both_ways in (False, True) if args.both_ways and alpha < 1 else (False,):
+                out = filtered(predictions, sequence_of, samples, alpha, beta, mode, both_ways)
+                m = evaluate(out, samples)
+                jitter = np.median(np.concatenate([joint_jitter_mm(out[i:i + n]) for i, n in clips(sequence_of)]))
+                print(f"  {'both ways' if both_ways else 'filter'} alpha {alpha} beta {beta}: root error {m['root_err_mm']:.0f} mm "
+                      f"(median {m['root_err_median_pct']:.2f} %), PCKabs matched {m['pck_abs_matched']:.1f}, AP_root@25 "
+                      f"{m['ap_root_25']:.1f}, PCKrel matched {m['pck_rel_matched']:.1f}, jitter median {jitter:.0f} mm")
     return 0
 
 

@@ -8,10 +8,11 @@ plausibility metrics of `make demo`, and issue 13's levers on the two vtest targ
    the person's status (labelled; the targets stay defined on "all").
 2. learning the floor sooner, and how certain the early floor is: 20 -> 10 ankle points, the
    uncertainty counted in points (before) or in people (now), and an offline second pass that
-   re-refines every frame with the final floor (`drm bag eval` could; the node cannot).
+   re-refines every frame with the final floor (`drm bag eval --floor-pass offline`; the node cannot).
 3. ankle noise on grazing rays: how much of the floor depth's variance (the fusion weights) is the
    per-frame pixel term, against the frame-to-frame noise the floor depth really shows.
-4. the per-track depth filter after the refinement: gain alpha swept.
+4. the per-track depth filter after the refinement: gain alpha swept; after the offline pass also
+   run both ways (a smoother a recording allows).
 5. the couple at the back: the heights each floor gives the tracks, for the floor fitted from
    people of person score >= 0.3 (default) and >= 0.2, and the stature gate.
 
@@ -29,7 +30,9 @@ import yaml
 
 from drm_ros.camera import Camera
 from drm_ros.depth_filter import DepthFilter
+from drm_ros.depth_smoother import smooth_depths
 from drm_ros.ground.fit import FitSettings
+from drm_ros.ground.offline import refine_recording
 from drm_ros.ground.refine import GATED, NO_FEET, REFINED, RefineSettings, apparent_height_px
 from drm_ros.ground.session import GroundDepth
 from drm_ros.inference import PoseEstimator
@@ -54,6 +57,18 @@ def run(raw, camera, ground: GroundDepth, alpha=0.5, beta=0.05):
         labels.append([STATUS[int(s)] if ground.plane is not None else BEFORE_PLANE for s in result.status])
         results.append(result)
     return frames, labels, results
+
+
+def run_offline(raw, camera, alpha=0.4, beta=0.0, settings=RefineSettings(), fit=FitSettings(), both_ways=True):
+    """`drm bag eval --floor-pass offline` (defaults: the smoother's gains, both ways): the node with
+    its floor and depth filter off (tracker only), then drm_ros.ground.offline.refine_recording.
+    -> (frames, per-person label, the pass)."""
+    tracker = Tracker(0.5, 5, 0.15)
+    tracked = [tracker.update(poses, camera) for poses in raw]
+    done = refine_recording(tracked, [camera] * len(raw), settings, fit, alpha, beta, both_ways)
+    labels = [[STATUS[int(s)] if done.stretches[0].plane is not None else BEFORE_PLANE for s in r.status]
+              for r in done.results]
+    return done.poses, labels, done
 
 
 def headline(frames) -> str:
@@ -84,12 +99,12 @@ def breakdown(frames, labels, floor) -> list[str]:
             lines.append(f"    {name}: {m.sum()} ankle points, rms {np.sqrt(np.mean(res[m] ** 2)):.1f}, median "
                          f"{np.median(res[m]):.1f}, share of the squared sum {np.sum(res[m] ** 2) / np.sum(res ** 2):.0%}")
     seeds = []
-    for seed in range(5):  # the metric's own RANSAC (most points within 5 cm) by its seed
+    for seed in range(5):  # the metric's own plane (MSAC, plausibility.fit_plane) by its seed
         n_s, d_s, inl, _ = fit_plane(pts, seed=seed)
         angle = np.degrees(np.arccos(np.clip(abs(n_s @ floor.up), 0, 1)))
         seeds.append(f"{np.sqrt(np.mean((pts @ n_s + d_s) ** 2)) * 100:.1f} cm rms ({angle:.1f} deg from the floor, "
                      f"{inl.mean():.0%} within 5 cm)")
-    lines.append("    the metric's plane by its RANSAC seed 0-4: " + "; ".join(seeds))
+    lines.append("    the metric's plane by its seed 0-4: " + "; ".join(seeds))
     m = lab == STATUS[REFINED]
     if m.sum() >= 3:
         n2, d2, _, _ = fit_plane(pts[m])
@@ -146,7 +161,8 @@ def per_track(raw, camera, ground: GroundDepth) -> list[str]:
     return lines
 
 
-def main() -> int:
+def load_vtest():
+    """DRM's poses on the embedded vtest frames (the node's max_persons kept) and the camera."""
     torch.set_num_threads(2)
     camera = Camera.from_yaml_dict(yaml.safe_load((SAMPLE / "camera_info.yaml").read_text()))
     est = PoseEstimator.from_file()
@@ -154,6 +170,11 @@ def main() -> int:
     for path in sorted(SAMPLE.glob("frame_*.jpg")):
         poses = est.estimate(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB), camera)
         raw.append(poses.select(np.argsort(-poses.scores, kind="stable")[:20]))  # the node's max_persons
+    return raw, camera
+
+
+def main() -> int:
+    raw, camera = load_vtest()
     print(f"vtest: {len(raw)} frames, {sum(len(p) for p in raw)} people (assumed 60 deg HFOV calibration)\n")
 
     print("== the node's pipeline (defaults), lever 1: what the two metrics count")
@@ -166,6 +187,14 @@ def main() -> int:
               f"{headline(frames)} (pipeline {cost * 1000:.1f} ms per frame)")
         if mode == "auto":
             print("\n".join(breakdown(frames, labels, ground.plane)))
+    for alpha, beta, both_ways, name in ((1.0, 0.0, False, ""), (0.5, 0.05, False, " + depth filter (forwards, node's gains)"),
+                                         (0.4, 0.0, True, " + depth smoother (both ways; the default)")):
+        t0 = time.perf_counter()
+        frames, labels, done = run_offline(raw, camera, alpha, beta, both_ways=both_ways)
+        cost = (time.perf_counter() - t0) / len(raw)
+        print(f"auto, offline second pass{name}: {done.describe()}\n  people: "
+              f"{done.totals}\n  {headline(frames)} (pass {cost * 1000:.1f} ms per frame)")
+        print("\n".join(breakdown(frames, labels, done.stretches[0].plane)))
 
     print("\n== lever 2: learning the floor sooner, and how certain the early floor is (all + depth filter)")
     points = dict(link_gate_m=1e-9, link_depth_gate_frac=0.0)  # every point its own person: counted in points
@@ -177,12 +206,9 @@ def main() -> int:
         ground = GroundDepth("auto", fit=fit)
         frames, _, _ = run(raw, camera, ground)
         print(f"{name}:\n  first floor at frame {k}: {text}\n  last: {ground.describe()}\n  {headline(frames)}")
-    final = GroundDepth("auto")
-    run(raw, camera, final)
-    plane, auto = final.plane, final.auto
-    second = RefineSettings(plane_height_sigma_m=auto.height_sigma_m, plane_tilt_sigma_deg=auto.tilt_sigma_deg)
-    frames, _, _ = run(raw, camera, GroundDepth("fixed", plane, second))
-    print(f"offline second pass (the final floor, with its final uncertainty, from frame 0): {headline(frames)}")
+    frames, _, _ = run_offline(raw, camera, 0.5, 0.05, both_ways=False)
+    print(f"offline second pass + the node's forward filter (drm_ros/ground/offline.py: the final floor with its final uncertainty, from frame 0; "
+          f"`drm bag eval --floor-pass offline`): {headline(frames)}")
 
     print("\n== lever 3: ankle noise on grazing rays (people refined, default auto floor)")
     s = RefineSettings()
@@ -226,6 +252,16 @@ def main() -> int:
     for alpha, beta in ((1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03)):
         frames, _, _ = run(raw, camera, GroundDepth("auto"), alpha, beta)
         print(f"  alpha {alpha} beta {beta}{' (default)' if alpha == 0.5 else ''}: {headline(frames)}")
+    print("  offline floor pass, then the filter, or the filter run both ways and averaged (drm_ros/depth_smoother.py):")
+    tracker = Tracker(0.5, 5, 0.15)
+    floor = refine_recording([tracker.update(poses, camera) for poses in raw], [camera] * len(raw), filter_alpha=1.0).poses
+    for alpha, beta in ((0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.2, 0.02), (0.4, 0.0)):
+        frames, _, _ = run_offline(raw, camera, alpha, beta, both_ways=False)
+        print(f"    filter alpha {alpha} beta {beta}: {headline(frames)}")
+        print(f"    both ways alpha {alpha} beta {beta}: {headline(smooth_depths(floor, [camera] * len(raw), alpha, beta))}")
+    online, _, _ = run(raw, camera, GroundDepth("auto"), 1.0)
+    print(f"  the node's online floor, then both ways alpha 0.4 beta 0.0 (not wired: offline only): "
+          f"{headline(smooth_depths(online, [camera] * len(raw), 0.4, 0.0))}")
 
     print("\n== lever 5: the couple at the back: which floor, whose depth")
     for name, fit, refine_settings in (

@@ -48,6 +48,20 @@ def read_cameras(path: str | Path, topic: str) -> dict[int, Camera]:
     return out
 
 
+def cameras_for(frame_stamps: list[int], cameras: dict[int, Camera]) -> list[Camera]:
+    """One Camera per frame: its own stamp's, else the latest before it (the first for frames
+    before any). ValueError if the bag has no valid calibration at all."""
+    if not cameras:
+        raise ValueError("the bag has no valid camera_info: no frame can be lifted or refined")
+    known = sorted(cameras)
+    out, k = [], 0
+    for s in frame_stamps:
+        while k + 1 < len(known) and known[k + 1] <= s:
+            k += 1
+        out.append(cameras[s] if s in cameras else cameras[known[k]])
+    return out
+
+
 def _sample(gt: PoseSet, camera: Camera) -> Sample:
     return Sample("", camera, gt.joints3d, gt.joints2d, (gt.joint_scores > 0).astype(np.float64), gt.boxes,
                   [{"track_id": int(i)} for i in gt.ids])

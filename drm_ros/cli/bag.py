@@ -30,6 +30,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     add_floor_arguments(ev, ("off", "params", "tf", "auto"))
     ev.add_argument("--floor-frame", default=None, help="--ground-plane tf: the z-up floor frame (node default base_footprint)")
+    ev.add_argument("--floor-pass", choices=("online", "offline"), default="online",
+                    help="--ground-plane auto: online = the node learns the floor as it goes (what a robot gets); "
+                         "offline = the node runs with its floor and depth filter off, then the floor is learnt from "
+                         "ALL frames and applied to every frame from the first, and each track's depth is smoothed "
+                         "forwards and backwards (drm_ros/ground/offline.py, drm_ros/depth_smoother.py; --param "
+                         "depth_filter_alpha/beta set the smoother's gains, alpha 1.0 = none); hindsight only an "
+                         "evaluator has (default: %(default)s)")
 
 
 def run(args) -> int:
@@ -43,6 +50,9 @@ def run(args) -> int:
         return record(args.out, args.topics, args.storage, args.duration)
     from drm_ros.ros.bag_eval import run as run_eval
 
+    if args.floor_pass == "offline" and args.ground_plane != "auto":
+        raise SystemExit("drm bag eval: --floor-pass offline learns the floor from the whole bag, so it needs "
+                         "--ground-plane auto (a floor from params or tf is the same online and offline)")
     params = {"ground_plane": args.ground_plane} if args.ground_plane != "off" else {}
     if args.ground_plane == "params":
         from drm_ros.cli.infer import floor_from_args
@@ -53,4 +63,4 @@ def run(args) -> int:
     if args.floor_frame:
         params["ground_floor_frame"] = args.floor_frame
     params.update(dict(p.split(":=", 1) for p in args.param))
-    return run_eval(args.bag, args.json, args.rate, params)
+    return run_eval(args.bag, args.json, args.rate, params, args.floor_pass)

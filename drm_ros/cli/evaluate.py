@@ -1,7 +1,7 @@
 """`drm eval`: score a model on a labelled dataset with the MuPoTS-3D protocol.
 
     drm eval --data DIR_OR_JSON [--model PATH] [--json OUT] [--input-size WxH] [--limit N]
-             [--ground-plane off|known|auto] [--score-threshold T]
+             [--ground-plane off|known|auto [--floor-pass online|offline]] [--score-threshold T]
 
 --data is anything `drm_ros.data.load.load_any` reads (our dataset folder, a 3DMPPE MuCo/MuPoTS
 json, a COCO person_keypoints json, a CMU Panoptic sequence folder). Prints a table; --json
@@ -45,6 +45,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="refine absolute depth with the floor: known = each image's annotated camera pose above "
                              "the floor (drm synth writes it), auto = learnt from the people over the images in order "
                              "(a static camera's sequence); default: %(default)s")
+    parser.add_argument("--floor-pass", choices=("online", "offline"), default="online",
+                        help="--ground-plane auto: online = the floor learnt frame by frame, as the node does; offline "
+                             "= learnt from ALL images first, then applied to every image (drm_ros/ground/offline.py) "
+                             "(default: %(default)s)")
     add_pass_options(parser)
     add_backend_option(parser)
 
@@ -106,8 +110,12 @@ def run(args: argparse.Namespace) -> int:
     except (ModelError, FileNotFoundError, ValueError, BackendError) as exc:
         print(f"drm eval: cannot load the model: {exc}", file=sys.stderr)
         return 1
+    if args.floor_pass == "offline" and args.ground_plane != "auto":
+        print("drm eval: --floor-pass offline learns the floor from all the images, so it needs --ground-plane auto",
+              file=sys.stderr)
+        return 1
     ground = None
-    if args.ground_plane != "off":
+    if args.ground_plane != "off" and args.floor_pass == "online":
         from drm_ros.ground.session import GroundDepth
 
         if args.ground_plane == "known" and any(s.ground is None for s in samples):
@@ -120,12 +128,22 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, CameraError, ImageError) as exc:
         print(f"drm eval: {exc}", file=sys.stderr)
         return 1
+    if args.floor_pass == "offline":
+        from drm_ros.ground.offline import floor_pass
+        from drm_ros.metrics import evaluate
+
+        done = floor_pass(predictions, [s.camera for s in samples])
+        predictions = done.poses
+        scores = evaluate(predictions, samples)
     print(format_table(scores))
     print(f"backend: {estimator.estimator.backend}")
-    if ground is not None:
-        scores["ground_plane"] = {"mode": args.ground_plane, **ground.totals}
-        print(f"ground plane {args.ground_plane}: {ground.totals['refined']} people refined, {ground.totals['gated']} "
-              f"kept DRM's depth (gate), {ground.totals['no_feet']} without confident ankles")
+    totals = ground.totals if ground is not None else done.totals if args.floor_pass == "offline" else None
+    if totals is not None:
+        scores["ground_plane"] = {"mode": args.ground_plane, "floor_pass": args.floor_pass, **totals}
+        print(f"ground plane {args.ground_plane} ({args.floor_pass}): {totals['refined']} people refined, {totals['gated']} "
+              f"kept DRM's depth (gate), {totals['no_feet']} without confident ankles or before a floor")
+        if args.floor_pass == "offline":
+            print(f"floors: {done.describe()}")
     if args.json is not None:
         out = {
             "data": str(args.data), "model": str(args.model) if args.model else "default",

@@ -87,9 +87,50 @@ class _Outputs:
             return self.cond.wait_for(lambda: stamp in self.by_stamp, timeout)
 
 
+def offline_node_params(node_params: dict | None) -> tuple[dict, dict]:
+    """`--floor-pass offline`: (what the node runs with: its floor and depth filter off, so it
+    publishes DRM's own depth with the tracker's ids; the settings the evaluator then uses, from
+    the same node parameters: the ground_* ones and their defaults, depth_filter_alpha/beta as the
+    gains of the two-way smoother, default drm_ros.depth_smoother's, alpha 1.0 = none)."""
+    from drm_ros.depth_smoother import SMOOTHER_ALPHA, SMOOTHER_BETA
+    from drm_ros.ros.params import defaults
+
+    given = dict(node_params or {})
+    # the per-track depth step runs both ways offline, with its own measured gains unless given
+    cfg = {**defaults(), "depth_filter_alpha": SMOOTHER_ALPHA, "depth_filter_beta": SMOOTHER_BETA}
+    for key in ("ground_ankle_height_m", "ground_gate_k", "ground_max_stature_m", "depth_filter_alpha", "depth_filter_beta"):
+        cfg[key] = float(given.pop(key, cfg[key]))
+    given.pop("ground_plane", None)
+    given["depth_filter_alpha"] = 1.0
+    return given, cfg
+
+
+def offline_pass(frame_stamps: list[int], predictions: dict, cameras: dict, cfg: dict):
+    """The floor learnt from all frames, applied to every frame, then the depth filter run both ways
+    (drm_ros.ground.offline.refine_recording) -> (new predictions by stamp, the pass)."""
+    from drm_ros.bags.evaluate import cameras_for
+    from drm_ros.ground.offline import refine_recording
+    from drm_ros.ground.refine import RefineSettings
+    from drm_ros.poses import PoseSet
+
+    settings = RefineSettings(ankle_height_m=cfg["ground_ankle_height_m"], gate_k=cfg["ground_gate_k"],
+                              max_stature_m=cfg["ground_max_stature_m"])
+    frames = [predictions.get(s, PoseSet.empty()) for s in frame_stamps]
+    done = refine_recording(frames, cameras_for(frame_stamps, cameras), settings,
+                            filter_alpha=cfg["depth_filter_alpha"], filter_beta=cfg["depth_filter_beta"])
+    return {s: p for s, p in zip(frame_stamps, done.poses) if s in predictions}, done
+
+
 def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0, node_params: dict | None = None,
-                 startup_timeout: float = 180.0, log=print) -> dict:
+                 startup_timeout: float = 180.0, log=print, floor_pass: str = "online") -> dict:
+    """`floor_pass` 'offline' (with node_params ground_plane auto): see offline_node_params / offline_pass."""
     bag = Path(bag)
+    if floor_pass not in ("online", "offline"):
+        raise ValueError(f"floor pass must be online or offline, got {floor_pass!r}")
+    if floor_pass == "offline":
+        if (node_params or {}).get("ground_plane") != "auto":
+            raise ValueError("the offline floor pass learns the floor from the bag: it needs ground_plane auto")
+        node_params, offline_cfg = offline_node_params(node_params)
     topics = bag_topics(bag)
     image_topic = next((t for t, ty in topics.items() if ty in IMAGE_TYPES), None)
     info_topic = next((t for t, ty in topics.items() if ty == "sensor_msgs/msg/CameraInfo"), None)
@@ -162,7 +203,13 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
     predictions = {s: poseset_from_skeletons(msg) for s, msg in outputs.by_stamp.items()}
     gt = read_ground_truth(bag) if GT_TOPIC in topics else None
     cameras = read_cameras(bag, info_topic)
+    floor = None
+    if floor_pass == "offline":
+        predictions, done = offline_pass(frame_stamps, predictions, cameras, offline_cfg)
+        floor = {"mode": "auto", "floor_pass": "offline", "floors": done.describe(), **done.totals}
     report = score(frame_stamps, predictions, gt, cameras)
+    if floor is not None:
+        report["ground_plane"] = floor
     latencies = sorted(outputs.arrival[s] - sent_at[s] for s in outputs.arrival if s in sent_at)
     report["bag"] = str(bag)
     report["mode"] = "lockstep" if rate <= 0 else f"rate {rate}"
@@ -183,8 +230,9 @@ def _stamp_of(store, m) -> int:
     return h.stamp.sec * 1_000_000_000 + h.stamp.nanosec
 
 
-def run(bag: str | Path, json_out: str | Path | None = None, rate: float = 0.0, node_params: dict | None = None) -> int:
-    report = evaluate_bag(bag, rate, node_params=node_params)
+def run(bag: str | Path, json_out: str | Path | None = None, rate: float = 0.0, node_params: dict | None = None,
+        floor_pass: str = "online") -> int:
+    report = evaluate_bag(bag, rate, node_params=node_params, floor_pass=floor_pass)
     report.pop("_predictions")
     printable = {k: v for k, v in report.items() if k != "node_log"}
     print(json.dumps(json_safe(printable), indent=2))
