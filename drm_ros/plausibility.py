@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from drm_ros.ground.plane_fit import distance_residual, msac_plane
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import JOINT_INDEX
 
@@ -46,66 +47,19 @@ def person_heights(poses: PoseSet, min_joint_score: float = 0.3) -> np.ndarray:
     return out
 
 
-def _plane_through(points: np.ndarray) -> tuple[np.ndarray, float]:
-    """Least-squares plane (unit normal, offset) through points (M >= 3, 3)."""
-    centroid = points.mean(axis=0)
-    normal = np.linalg.svd(points - centroid, full_matrices=False)[2][-1]
-    return normal, float(-normal @ centroid)
-
-
-def _truncated_cost(pts: np.ndarray, normals: np.ndarray, offsets: np.ndarray, inlier_m: float) -> np.ndarray:
-    """MSAC cost of K planes (K, 3), (K,): sum over points of min(distance^2, inlier_m^2)."""
-    return np.minimum((pts @ normals.T + offsets) ** 2, inlier_m ** 2).sum(axis=0)
-
-
 def fit_plane(points: np.ndarray, inlier_m: float = 0.05, hypotheses: int = 10000, polish: int = 50,
               seed: int = 0):
-    """The plane that best explains 3D points: least truncated quadratic cost (MSAC: each point
-    costs its squared distance, at most inlier_m^2), found by sampling and local refinement.
-
-    Why not plain RANSAC (most points within inlier_m): on vtest's ankles (~27 % inliers) many
-    planes 1-16 deg apart tie on the inlier count, so the plane, and the residual figure measured
-    against it, moved with the random seed (58-169 cm rms). The truncated cost does not tie between
-    different planes, `hypotheses` random triples find its basin, and the `polish` cheapest are each
-    refined (least squares on their inliers, repeated until the inliers stop changing) before the
-    cheapest result is kept: seeds 0-9 then agree to 0.1 cm (model/logs/ground_plane/residual_seeds.log).
+    """The plane that best explains 3D points: least truncated quadratic cost of their distances
+    (each point costs its squared distance, at most inlier_m^2; ground/plane_fit.py, the same fit
+    the self-estimated floor uses). Seeds 0-9 agree to 0.1 cm on vtest's ankles, where the former
+    most-inliers RANSAC moved the figure over 58-169 cm (model/logs/ground_plane/residual_seeds.log).
 
     Returns (unit normal (3,), offset d with n.x + d = 0, inlier mask, the finite points used),
     or None for fewer than 3 points."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     pts = pts[np.all(np.isfinite(pts), axis=1)]
-    if len(pts) < 3:
-        return None
-    rng = np.random.default_rng(seed)
-    tri = pts[rng.integers(0, len(pts), size=(hypotheses, 3))]  # (K, 3, 3); repeated points drop out
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    norm = np.linalg.norm(normals, axis=1)
-    keep = norm > 1e-9
-    if not keep.any():  # all points on one line (or one point)
-        normal, d = _plane_through(pts)
-        return normal, d, np.ones(len(pts), bool), pts
-    normals = normals[keep] / norm[keep, None]
-    offsets = -np.einsum("kj,kj->k", normals, tri[keep, 0])
-    chunk = max(1, 2_000_000 // len(pts))  # bounded memory for long recordings
-    cost = np.concatenate([_truncated_cost(pts, normals[k:k + chunk], offsets[k:k + chunk], inlier_m)
-                           for k in range(0, len(normals), chunk)])
-    best = (np.inf, None, None)
-    for k in np.argsort(cost, kind="stable")[:polish]:
-        normal, d = normals[k], offsets[k]
-        inliers = np.abs(pts @ normal + d) < inlier_m
-        for _ in range(50):
-            if inliers.sum() < 3:
-                break
-            normal, d = _plane_through(pts[inliers])
-            again = np.abs(pts @ normal + d) < inlier_m
-            if np.array_equal(again, inliers):
-                break
-            inliers = again
-        c = float(_truncated_cost(pts, normal[None], np.array([d]), inlier_m)[0])
-        if c < best[0]:
-            best = (c, normal, d)
-    _, normal, d = best
-    return normal, d, np.abs(pts @ normal + d) < inlier_m, pts
+    fit = msac_plane(pts, distance_residual, inlier_m, None, hypotheses, polish, seed)
+    return None if fit is None else (*fit, pts)
 
 
 def ground_plane_fit(frames: list[PoseSet], min_joint_score: float = 0.3) -> dict:

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drm_ros.ground.floor_uncertainty import people_bootstrap
 from drm_ros.ground.plane import GroundPlane, PlaneError
+from drm_ros.ground.plane_fit import msac_plane, relative_depth_residual
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import JOINT_INDEX
 from drm_ros.tracking import gated_cost, greedy_pairs
@@ -49,7 +51,17 @@ class FitSettings:
     full_confidence_points: int = 40  # `confidence` reaches the inlier fraction with this many points
     inlier_depth_frac: float = 0.15  # |Z - Z_plane| / Z of an inlier
     min_inlier_fraction: float = 0.5  # confidence floor to offer the plane
-    iterations: int = 200
+    # The fit (plane_fit.msac_plane, the residual metric's): relative depth errors, truncated at
+    # `inlier_depth_frac`; each frame's refit also tries the previous frame's plane, so a few
+    # hypotheses per frame suffice (seeds agree: model/logs/ground_plane/auto_floor_seeds.log).
+    hypotheses: int = 1000
+    polish: int = 10
+    # Uncertainty (floor_uncertainty.py): a bootstrap over people, scaled and floored by what was
+    # measured on labelled synthetic sequences (model/logs/ground_plane/floor_uncertainty.log)
+    bootstrap_replicates: int = 200
+    sigma_scale: float = 1.0
+    tilt_sigma_floor_deg: float = 0.0
+    height_sigma_floor_m: float = 0.0
     # Who is who: a new ankle point continues a person seen within `link_frames` frames when it lies
     # inside the tracker's gate (tracking.py) of that person's last point. DRM's depth error is
     # mostly per person (a size prior), so one person's points along a walk are not independent.
@@ -80,47 +92,16 @@ def upright_ankles(poses: PoseSet, s: FitSettings) -> np.ndarray:
     return pts[np.all(np.isfinite(pts), axis=1) & (pts[:, 2] > 0.1)]
 
 
-def _relative_depth_error(pts: np.ndarray, normal: np.ndarray, offset) -> np.ndarray:
-    """|Z - Z_plane| / Z for points (N, 3) on their rays against planes n.X + c = 0: one plane
-    (3,) and scalar c -> (N,), or K planes (K, 3) and (K,) -> (K, N)."""
-    rays = pts / pts[:, 2:3]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zp = -np.asarray(offset, dtype=np.float64)[..., None] / (np.asarray(normal) @ rays.T)
-        err = np.abs(pts[:, 2] - zp) / pts[:, 2]
-    return np.where((zp > 0) & np.isfinite(err), err, np.inf)
-
-
-def fit_ankle_plane(pts: np.ndarray, s: FitSettings, rng: np.random.Generator):
-    """RANSAC (all candidate planes scored at once) + weighted least squares -> (unit normal
-    towards the camera, offset c > 0 with n.X + c = 0, inlier mask), or None."""
-    if len(pts) < 3:
+def fit_ankle_plane(pts: np.ndarray, s: FitSettings, seed: int, start: tuple | None = None):
+    """The ankle plane of least truncated relative depth error (weights 1 / Z^2 in the polish,
+    where DRM's noise is): (unit normal towards the camera, offset c > 0 with n.X + c = 0,
+    inlier mask), or None."""
+    fit = msac_plane(pts, relative_depth_residual, s.inlier_depth_frac, 1.0 / pts[:, 2] ** 2,
+                     s.hypotheses, s.polish, seed, start)
+    if fit is None or fit[2].sum() < 3:
         return None
-    tri = pts[rng.integers(0, len(pts), size=(s.iterations, 3))]  # (K, 3, 3); repeats drop out below
-    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    norm = np.linalg.norm(n, axis=1)
-    ok = norm > 1e-9
-    if not ok.any():
-        return None
-    n = n[ok] / norm[ok, None]
-    off = -np.einsum("kj,kj->k", n, tri[ok, 0])
-    n, off = np.where(off[:, None] < 0, -n, n), np.abs(off)
-    counts = (_relative_depth_error(pts, n, off) < s.inlier_depth_frac).sum(axis=1)
-    best = _relative_depth_error(pts, n[np.argmax(counts)], off[np.argmax(counts)]) < s.inlier_depth_frac
-    if best.sum() < 3:
-        return None
-    for _ in range(2):  # weighted least squares on the inliers, then re-select them once
-        w = 1.0 / pts[best, 2] ** 2
-        centroid = (w[:, None] * pts[best]).sum(0) / w.sum()
-        d = (pts[best] - centroid) * np.sqrt(w)[:, None]
-        normal = np.linalg.svd(d, full_matrices=False)[2][-1]
-        c = -float(normal @ centroid)
-        if c < 0:
-            normal, c = -normal, -c
-        inl = _relative_depth_error(pts, normal, c) < s.inlier_depth_frac
-        if inl.sum() < 3:
-            break
-        best = inl
-    return normal, c, best
+    normal, c, inliers = fit
+    return (-normal, -c, inliers) if c < 0 else (normal, c, inliers)
 
 
 class AutoPlane:
@@ -142,8 +123,11 @@ class AutoPlane:
         self.num_points = 0
         self.num_people = 0  # distinct people among the inliers (among all points before a fit)
         self.residual_cm = float("nan")
-        self.tilt_sigma_deg = float("nan")
+        self.tilt_sigma_deg = float("nan")  # along the worse-known tilt axis
+        self.pitch_sigma_deg = float("nan")
+        self.roll_sigma_deg = float("nan")
         self.height_sigma_m = float("nan")
+        self._last_fit = None  # (normal, offset): tried again at the next refit
 
     @property
     def confidence(self) -> float:
@@ -185,7 +169,7 @@ class AutoPlane:
             return False
         recent = np.array([p for _, _, p in list(self._points)[-self.s.check_points:]])
         n, c = self.plane.up, self.plane.height - self.s.ankle_height_m  # the ankle-level plane
-        err = _relative_depth_error(recent, n, c)
+        err = relative_depth_residual(recent, n[None], np.array([c]))[0]
         return float(np.mean(err < self.s.inlier_depth_frac)) < self.s.reset_inlier_fraction
 
     def _refit(self) -> None:
@@ -196,11 +180,12 @@ class AutoPlane:
         if len(pts) < self.s.min_points or frames < self.s.min_frames:
             self.plane = None
             return
-        fit = fit_ankle_plane(pts, self.s, self._rng)
+        fit = fit_ankle_plane(pts, self.s, int(self._rng.integers(2 ** 31)), self._last_fit)
         if fit is None:
             self.plane = None
             return
         n, off, inl = fit
+        self._last_fit = (n, off)
         self.inlier_fraction = float(inl.mean())
         if self.inlier_fraction < self.s.min_inlier_fraction:
             self.plane = None
@@ -212,26 +197,14 @@ class AutoPlane:
             return
         resid = pts[inl] @ n + off
         self.residual_cm = float(np.sqrt(np.mean(resid ** 2)) * 100)
-        # The fit's own uncertainty, counted in people, not points: DRM's depth error is mostly
-        # per person (its size prior), so one person's points along a walk repeat the same error
-        # and a fit through k points of p people knows the floor about as well as p points would.
-        # Each person is its inliers' weighted centroid (weight 1 / Z^2 each, summed); the residual
-        # variance of those centroids (the plane's 3 fitted degrees of freedom taken out: a handful
-        # fits its own plane too well) over their weighted lever arm within the floor (the smaller
-        # in-plane axis) gives the tilt's, the weighted mean's the height's.
-        q, w, who = pts[inl], 1.0 / pts[inl, 2] ** 2, keys[inl]
-        people = sorted(set(who.tolist()))
-        weight = np.array([w[who == key].sum() for key in people])
-        centre = np.array([(w[who == key, None] * q[who == key]).sum(0) for key in people]) / weight[:, None]
-        self.num_people = len(people)
+        self.num_people = len(set(keys[inl].tolist()))
         if self.num_people < max(self.s.min_people, 4):
             self.plane = None
             return
-        mean = (weight[:, None] * centre).sum(0) / weight.sum()
-        spread = np.linalg.eigvalsh((weight[:, None] * (centre - mean)).T @ (centre - mean))  # ascending
-        var_unit = float(weight @ (centre @ n + off) ** 2 / (self.num_people - 3))
-        self.tilt_sigma_deg = float(np.degrees(np.sqrt(var_unit / max(spread[1], 1e-12))))
-        self.height_sigma_m = float(np.sqrt(var_unit / weight.sum()) + np.radians(self.tilt_sigma_deg)
-                                    * np.linalg.norm(mean))
+        # counted in people, not points: one person's points along a walk repeat DRM's depth error
+        sigma = people_bootstrap(pts[inl], 1.0 / pts[inl, 2] ** 2, keys[inl], n, off, self.s.bootstrap_replicates,
+                                 self.s.seed, self.s.sigma_scale, self.s.tilt_sigma_floor_deg, self.s.height_sigma_floor_m)
+        self.tilt_sigma_deg, self.pitch_sigma_deg, self.roll_sigma_deg = sigma.tilt_deg, sigma.pitch_deg, sigma.roll_deg
+        self.height_sigma_m = sigma.height_m
         # a tilt this uncertain is not offered at all (few people, or people nearly on one line)
         self.plane = plane if self.tilt_sigma_deg <= self.s.max_tilt_sigma_deg else None

@@ -1,0 +1,121 @@
+"""Is the self-estimated floor stable, and is the uncertainty it claims honest? (issue 13)
+
+Runs the node's AutoPlane over each clip (one static camera each) of labelled synthetic sequence
+splits, with several seeds, on DRM's own poses (tools/cache_predictions.py), and compares every
+floor it offers with the clip's true floor:
+- seed spread: per clip, the range over seeds of the last floor's angle to the true floor;
+- honesty: the error divided by the sigma claimed, per tilt axis (pitch: the floor's normal
+  along the camera's forward direction, roll: across it, both against the one tilt sigma the
+  refinement uses) and for the height. An honest sigma gives z ~ N(0, 1): rms 1, median |z| 0.67,
+  |z| > 2 for ~5 %. Printed for the last floor of each clip (one per clip and seed) and for
+  every frame's floor (many, strongly correlated within a clip).
+`--raw`: the bootstrap's sigma unscaled and without floors (to measure the scale and floors).
+
+Runs with whatever drm_ros is importable, so the former fit can be measured with
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=/work/main (read only).
+
+    .venv/bin/python tools/floor_uncertainty.py data/synth_seq [more splits] [--seeds 5]
+"""
+import argparse
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cache_predictions import predictions  # noqa: E402
+
+import drm_ros  # noqa: E402
+from drm_ros.ground.fit import AutoPlane, FitSettings  # noqa: E402
+
+
+def axes(up):
+    fwd = np.array([0.0, 0.0, 1.0]) - up[2] * up
+    fwd /= np.linalg.norm(fwd)
+    return fwd, np.cross(up, fwd)
+
+
+def clips(samples, preds):
+    """[(camera, [(sample, poses), ...])] in order; a new clip where the camera changes."""
+    out = []
+    for s, p in zip(samples, preds):
+        if not out or s.camera != out[-1][0]:
+            out.append((s.camera, []))
+        out[-1][1].append((s, p))
+    return out
+
+
+def run_clip(frames, settings):
+    """Per frame with a floor: (pitch err, roll err, angle, height err [deg, deg, deg, m],
+    tilt sigma, height sigma, people)."""
+    auto, rows = AutoPlane(settings), []
+    for s, p in frames:
+        plane = auto.update(p)
+        if plane is None or s.ground is None:
+            continue
+        fwd, lat = axes(s.ground.up)
+        rows.append((np.degrees(np.arcsin(plane.up @ fwd)), np.degrees(np.arcsin(plane.up @ lat)),
+                     plane.angle_to_deg(s.ground), plane.height - s.ground.height,
+                     auto.tilt_sigma_deg, auto.height_sigma_m, auto.num_people))
+    return np.array(rows).reshape(-1, 7)
+
+
+def honesty(rows, label):
+    if not len(rows):
+        return f"  {label}: no floor"
+    zt = np.r_[rows[:, 0] / rows[:, 4], rows[:, 1] / rows[:, 4]]
+    zh = rows[:, 3] / rows[:, 5]
+    zp = rows[:, 0] / rows[:, 4]
+
+    def stat(z):
+        return f"rms {np.sqrt(np.mean(z ** 2)):.2f}, median |z| {np.median(np.abs(z)):.2f}, |z|>2 {100 * np.mean(np.abs(z) > 2):.0f} %"
+    return (f"  {label} ({len(rows)}): tilt z (pitch and roll) {stat(zt)}; pitch alone {stat(zp)}; height z {stat(zh)}\n"
+            f"     claimed tilt sigma median {np.median(rows[:, 4]):.2f} deg, actual angle median {np.median(rows[:, 2]):.2f} deg; "
+            f"claimed height sigma median {np.median(rows[:, 5]):.3f} m, actual |error| median {np.median(np.abs(rows[:, 3])):.3f} m")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", nargs="+")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--raw", action="store_true", help="bootstrap sigma unscaled, no floors (to measure them)")
+    args = ap.parse_args()
+    print(f"drm_ros from {Path(drm_ros.__file__).parent}")
+    names = {f.name for f in fields(FitSettings)}
+    raw = dict(sigma_scale=1.0, tilt_sigma_floor_deg=0.0, height_sigma_floor_m=0.0) if args.raw else {}
+    assert not raw or raw.keys() <= names, "--raw needs the bootstrap's settings"
+    pooled_last, pooled_all = [], []
+    for data in args.data:
+        samples, preds = predictions(data)
+        cl = clips(samples, preds)
+        print(f"{data}: {len(samples)} frames, {len(cl)} clips")
+        last, every = [], []
+        for k, (_, frames) in enumerate(cl):
+            per_seed = [run_clip(frames, FitSettings(seed=seed, **raw)) for seed in range(args.seeds)]
+            finals = [r[-1] for r in per_seed if len(r)]
+            truth = frames[0][0].ground
+            head = f"  clip {k}: {len(frames)} frames, true camera {truth.height:.2f} m up, pitch {truth.pitch_deg:.1f} deg"
+            if not finals:
+                print(head + ": no floor offered with any seed")
+                continue
+            f = np.array(finals)
+            print(head + f": last floor with seeds 0-{args.seeds - 1} ({len(finals)} offered one): angle to the true floor "
+                  f"{f[:, 2].min():.2f}-{f[:, 2].max():.2f} deg (spread {np.ptp(f[:, 2]):.2f}), height error "
+                  f"{f[:, 3].min():+.2f}..{f[:, 3].max():+.2f} m; claims +-{f[:, 4].min():.2f}-{f[:, 4].max():.2f} deg, "
+                  f"+-{f[:, 5].min():.2f}-{f[:, 5].max():.2f} m, {int(f[0, 6])} people (seed 0: pitch {f[0, 0]:+.2f} roll {f[0, 1]:+.2f} deg)")
+            last += finals
+            every += [r for rows in per_seed for r in rows]
+        print(honesty(np.array(last).reshape(-1, 7), "last floor per clip and seed"))
+        print(honesty(np.array(every).reshape(-1, 7), "every frame's floor"))
+        pooled_last += last
+        pooled_all += every
+    if len(args.data) > 1:
+        print("all splits:")
+        print(honesty(np.array(pooled_last).reshape(-1, 7), "last floor per clip and seed"))
+        print(honesty(np.array(pooled_all).reshape(-1, 7), "every frame's floor"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
