@@ -38,11 +38,12 @@ def tilt_axes(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def people_bootstrap(pts: np.ndarray, weights: np.ndarray, who: np.ndarray, up: np.ndarray, offset: float,
-                     replicates: int = 200, seed: int = 0, scale: float = 1.0, floor_tilt_deg: float = 0.0,
-                     floor_height_m: float = 0.0) -> FloorSigma:
+                     replicates: int = 500, seed: int = 0, scale: float = 1.0, floor_tilt_deg: float = 0.0,
+                     floor_height_frac: float = 0.0, method: str = "bootstrap") -> FloorSigma:
     """Sigmas of the plane up.x + offset = 0 (unit `up`) fitted by weighted least squares to the
     points (N, 3) of people `who` (N,): the spread of the refits over resamples of whole people,
-    times `scale`, with `floor_*` added in quadrature. Deterministic for a given seed."""
+    times `scale`, with the floors added in quadrature (the height's a fraction of the height: a
+    depth-scale error of DRM shared by all people scales it). Deterministic for a given seed."""
     people, index = np.unique(who, return_inverse=True)
     p = len(people)
     w = np.asarray(weights, dtype=np.float64)
@@ -51,7 +52,10 @@ def people_bootstrap(pts: np.ndarray, weights: np.ndarray, who: np.ndarray, up: 
     first = np.stack([np.bincount(index, w * pts[:, k], minlength=p) for k in range(3)], 1)
     second = np.einsum("n,ni,nj->nij", w, pts, pts)
     second = np.stack([second[index == k].sum(0) for k in range(p)])
-    counts = np.random.default_rng(seed).multinomial(p, np.full(p, 1.0 / p), size=replicates).astype(np.float64)
+    if method == "jackknife":  # each person left out once
+        counts = 1.0 - np.eye(p)
+    else:
+        counts = np.random.default_rng(seed).multinomial(p, np.full(p, 1.0 / p), size=replicates).astype(np.float64)
     m = counts @ mass
     ok = m > 0
     counts, m = counts[ok], m[ok]
@@ -60,12 +64,28 @@ def people_bootstrap(pts: np.ndarray, weights: np.ndarray, who: np.ndarray, up: 
     normals = np.linalg.eigh(cov)[1][:, :, 0]  # the smallest eigenvalue's vector
     normals *= np.sign(normals @ up)[:, None]
     offsets = -np.einsum("bi,bi->b", normals, centroid)
-    # a resample of few people fits its own plane too well (3 degrees of freedom taken out), so
-    # the spread is widened by sqrt(p / (p - 3)), as the residual variance of a 3-parameter fit
-    small = np.sqrt(p / max(p - 3, 1)) * scale
+    if method == "jackknife":
+        spread = lambda v: float(np.sqrt((p - 1) / p * np.sum((v - v.mean()) ** 2)))  # noqa: E731
+        small = scale
+    else:
+        spread = _spread
+        # a resample of few people fits its own plane too well (3 degrees of freedom taken out), so
+        # the spread is widened by sqrt(p / (p - 3)), as the residual variance of a 3-parameter fit
+        small = np.sqrt(p / max(p - 3, 1)) * scale
     fwd, lat = tilt_axes(up)
-    pitch = float(np.degrees(np.std(normals @ fwd))) * small
-    roll = float(np.degrees(np.std(normals @ lat))) * small
-    height = float(np.std(offsets)) * small
+    pitch = float(np.degrees(spread(normals @ fwd))) * small
+    roll = float(np.degrees(spread(normals @ lat))) * small
+    height = float(spread(offsets)) * small
     pitch, roll = np.hypot(pitch, floor_tilt_deg), np.hypot(roll, floor_tilt_deg)
-    return FloorSigma(float(max(pitch, roll)), float(pitch), float(roll), float(np.hypot(height, floor_height_m)))
+    # the shared tilt moves the plane's offset at the camera by the people's lever arm, and a shared
+    # depth-scale error of DRM scales the offset
+    lever = float(np.linalg.norm(first.sum(0) / mass.sum()))
+    height = np.sqrt(height ** 2 + (np.radians(floor_tilt_deg) * lever) ** 2 + (floor_height_frac * abs(offset)) ** 2)
+    return FloorSigma(float(max(pitch, roll)), float(pitch), float(roll), float(height))
+
+
+def _spread(values: np.ndarray) -> float:
+    """A standard deviation robust to the few resamples that draw nearly collinear people (whose
+    wild planes would dominate np.std): half the 16-84 percentile range."""
+    lo, hi = np.percentile(values, [15.87, 84.13])
+    return float(hi - lo) / 2

@@ -10,7 +10,7 @@ deg). Each point's cost is its squared residual, at most threshold^2, so differe
 tie; `hypotheses` random triples find the basin of the least cost, and the `polish` cheapest are
 each refined (weighted least squares on their inliers, repeated until the inliers stop changing)
 before the cheapest result is kept. Seeds then agree (model/logs/ground_plane/residual_seeds.log,
-auto_floor_seeds.log).
+floor_uncertainty.log).
 """
 from __future__ import annotations
 
