@@ -97,11 +97,14 @@ def main() -> int:
     ap.add_argument("data", nargs="+")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--raw", action="store_true", help="bootstrap sigma unscaled, no floors (to measure them)")
+    ap.add_argument("--uncertainty", choices=("bootstrap", "jackknife"), default=None, help="over people (default: FitSettings')")
     args = ap.parse_args()
-    print(f"drm_ros from {Path(drm_ros.__file__).parent}")
+    print(f"drm_ros from {Path(drm_ros.__file__).parent}; {'raw ' if args.raw else ''}{args.uncertainty or 'default'} uncertainty")
     names = {f.name for f in fields(FitSettings)}
     raw = dict(sigma_scale=1.0, tilt_sigma_floor_deg=0.0, height_sigma_floor_frac=0.0) if args.raw else {}
     assert not raw or raw.keys() <= names, "--raw needs the bootstrap's settings"
+    if args.uncertainty:
+        raw["uncertainty"] = args.uncertainty
     pooled_last, pooled_all = [], []
     for data in args.data:
         samples, preds = predictions(data)
