@@ -41,7 +41,8 @@ def people_bootstrap(pts: np.ndarray, weights: np.ndarray, who: np.ndarray, up: 
                      replicates: int = 500, seed: int = 0, scale: float = 1.0, floor_tilt_deg: float = 0.0,
                      floor_height_frac: float = 0.0, method: str = "bootstrap") -> FloorSigma:
     """Sigmas of the plane up.x + offset = 0 (unit `up`) fitted by weighted least squares to the
-    points (N, 3) of people `who` (N,): the spread of the refits over resamples of whole people,
+    points (N, 3) of people `who` (N,): the spread of the refits over resamples of whole people
+    (method "bootstrap"; "jackknife": over the refits leaving one person out each),
     times `scale`, with the floors added in quadrature (the height's a fraction of the height: a
     depth-scale error of DRM shared by all people scales it). Deterministic for a given seed."""
     people, index = np.unique(who, return_inverse=True)
