@@ -79,7 +79,8 @@ def test_ids_survive_a_calibration_change(ros):
         assert len(people[0]) >= 3
         assert all(set(p) == set(people[0]) for p in people), people
         ratio = [people[2][i] / people[1][i] for i in people[1]]
-        np.testing.assert_allclose(ratio, 2.0, rtol=1e-3)
+        # depth follows the new calibration (within 3 %: the lifter reads the rays, which change too)
+        np.testing.assert_allclose(ratio, 2.0, rtol=0.03)
     finally:
         rig.close()
 

@@ -47,7 +47,7 @@ def test_tracks_carry_over_a_resolution_change():
 
 
 def test_estimator_ids_kept_when_fx_doubles():
-    """The real model on a real frame: fx 600 -> 1200 doubles every depth, ids stay."""
+    """The real model on a real frame: fx 600 -> 1200 about doubles every depth, ids stay."""
     rgb = good_frame()
     h, w = rgb.shape[:2]
     est = PoseEstimator.from_file(input_size=(384, 288))
@@ -57,5 +57,7 @@ def test_estimator_ids_kept_when_fx_doubles():
     for cam in (cams[0], cams[0], cams[1], cams[1]):
         outs.append(tracker.update(est.estimate(rgb, cam), cam))
     assert len(outs[0]) >= 3
-    np.testing.assert_allclose(outs[2].roots[:, 2] / outs[1].roots[:, 2], 2.0, rtol=1e-4)
+    # Root depth scales with the focal length (log Z/f_net is what the network reads); not exactly:
+    # the lifter also reads each person's viewing ray (lifter.root_ray), and doubling fx halves it.
+    np.testing.assert_allclose(outs[2].roots[:, 2] / outs[1].roots[:, 2], 2.0, rtol=0.03)
     assert all(list(o.ids) == list(outs[0].ids) for o in outs), [list(o.ids) for o in outs]
