@@ -221,8 +221,9 @@ class DRMNet(nn.Module):
         log_depth, dz, lift_joints = self.depth(trunk, queried, dec["joints"], dec["root"], dec["joint_score"], camera_net)
         return dec["score"], dec["joints"], dec["joint_score"], log_depth, dz, lift_joints
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Inference: (B,3,H,W) RGB 0..255 -> K people per image, fixed shapes (TorchScript):
+    def forward(self, image: torch.Tensor, camera_net: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """Inference: (B,3,H,W) RGB 0..255 [, (B, 4) the input's fx, fy, cx, cy: a ray lifter needs
+        them] -> K people per image, fixed shapes (TorchScript):
         score (B,K), joints (B,K,17,2) network px, joint_score (B,K,17), log_depth (B,K), dz (B,K,17),
         lift_joints (B,K,17,2): the 2D the 3D is lifted from (= joints unless lifter_refine_2d)."""
-        return self.decode(*self.dense(image))
+        return self.decode(*self.dense(image), camera_net=camera_net)

@@ -1,7 +1,7 @@
 """TorchScript export of the inference path gives the eager network's outputs."""
 import torch
 
-from drm_ros.export import export
+from drm_ros.export import example_camera, export
 from drm_ros.movenet_weights import load_state
 from drm_ros.network import DRMNet, NetworkConfig
 
@@ -16,9 +16,10 @@ def test_traced_inference_matches_eager(tmp_path, fixtures_dir):
     x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float()
     path = export(net, (256, 192), tmp_path / "drm.ts")
     loaded = torch.jit.load(str(path))
+    camera = example_camera((256, 192))
     with torch.inference_mode():
-        eager = net(x)
-        traced = loaded(x)
+        eager = net(x, camera)
+        traced = loaded(x, camera)
     for a, b in zip(eager, traced):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
     assert eager[0].shape == (1, 6)

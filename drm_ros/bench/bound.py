@@ -8,7 +8,7 @@ import torch
 
 from drm_ros.bench.model import load_default_net
 from drm_ros.bench.timing import count_flops, set_threads, summary, time_ms
-from drm_ros.export import trace
+from drm_ros.export import example_camera, trace
 
 
 def peak_gflops(threads: int, n: int = 2048, repeats: int = 10) -> float:
@@ -24,10 +24,10 @@ def cost_centres(net, x, top: int = 8) -> list[tuple[str, float]]:
 
     with torch.inference_mode():
         for _ in range(3):
-            net(x)
+            net(x, example_camera(x.shape[:-3:-1]))
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(5):
-                net(x)
+                net(x, example_camera(x.shape[:-3:-1]))
     rows = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in rows)
     return [(e.key, 100 * e.self_cpu_time_total / total) for e in rows[:top]]
@@ -38,7 +38,7 @@ def run(threads: int = 2, repeats: int = 20) -> None:
     w, h = 384, 288
     x = torch.rand(1, 3, h, w) * 255
     set_threads(threads)
-    flops = count_flops(lambda: net(x))
+    flops = count_flops(lambda: net(x, example_camera(x.shape[:-3:-1])))
     peak = peak_gflops(threads)
     bound_ms = flops / (peak * 1e9) * 1000
     print(f"model: {name}, input {w}x{h}, {threads} threads")
@@ -48,25 +48,25 @@ def run(threads: int = 2, repeats: int = 20) -> None:
     set_threads(threads)
     variants = {}
     with torch.no_grad():
-        variants["eager, no_grad"] = time_ms(lambda: net(x), repeats)
+        variants["eager, no_grad"] = time_ms(lambda: net(x, example_camera(x.shape[:-3:-1])), repeats)
     with torch.inference_mode():
-        variants["eager, inference_mode"] = time_ms(lambda: net(x), repeats)
+        variants["eager, inference_mode"] = time_ms(lambda: net(x, example_camera(x.shape[:-3:-1])), repeats)
         net_cl = net.to(memory_format=torch.channels_last)
         x_cl = x.contiguous(memory_format=torch.channels_last)
-        variants["eager, channels_last"] = time_ms(lambda: net_cl(x_cl), repeats)
+        variants["eager, channels_last"] = time_ms(lambda: net_cl(x_cl, example_camera((w, h))), repeats)
         net.to(memory_format=torch.contiguous_format)
     traced = trace(net, (w, h))
     with torch.inference_mode():
-        variants["TorchScript trace+freeze"] = time_ms(lambda: traced(x), repeats)
+        variants["TorchScript trace+freeze"] = time_ms(lambda: traced(x, example_camera((w, h))), repeats)
     # what PoseEstimator runs: the trace of the channels_last network
     traced_cl = trace(net.to(memory_format=torch.channels_last), (w, h))
     net.to(memory_format=torch.contiguous_format)
     x_cl = x.contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
-        variants["TorchScript + channels_last"] = time_ms(lambda: traced_cl(x_cl), repeats)
+        variants["TorchScript + channels_last"] = time_ms(lambda: traced_cl(x_cl, example_camera((w, h))), repeats)
     set_threads(1)
     with torch.inference_mode():
-        variants["TorchScript, 1 thread"] = time_ms(lambda: traced(x), repeats)
+        variants["TorchScript, 1 thread"] = time_ms(lambda: traced(x, example_camera((w, h))), repeats)
     set_threads(threads)
     print(f"\n{'variant':<28} | {'ms median [p10-p90]':>22} | measured/bound")
     for k, v in variants.items():
@@ -80,7 +80,7 @@ def run(threads: int = 2, repeats: int = 20) -> None:
         t = trace(net, size)
         xi = torch.rand(1, 3, size[1], size[0]) * 255
         with torch.inference_mode():
-            ms = time_ms(lambda: t(xi), repeats)
-        f = count_flops(lambda: net(xi))
+            ms = time_ms(lambda: t(xi, example_camera(size)), repeats)
+        f = count_flops(lambda: net(xi, example_camera(size)))
         print(f"  {size[0]}x{size[1]}: {summary(ms)} ms, {f / 1e9:.2f} GFLOPs, measured/bound "
               f"{np.median(ms) / (f / (peak * 1e9) * 1000):.2f}")

@@ -7,7 +7,7 @@ import torch
 from drm_ros.bench.timing import count_flops, set_threads, summary, time_ms
 from drm_ros.camera import Camera, Letterbox
 from drm_ros.codec import decode_2d, lift_to_3d
-from drm_ros.export import trace
+from drm_ros.export import example_camera, trace
 
 SIZES = [(256, 256), (320, 320), (384, 384), (640, 480), (384, 288), (320, 256)]
 
@@ -54,10 +54,11 @@ def run(threads: int = 2, repeats: int = 20, backend: str | None = None) -> None
             fwd = time_ms(lambda: net.maps(x), repeats)
             m = net.maps(x)
             dec = time_ms(lambda: decode_all(net, m, camera, box), repeats)
-            flops = count_flops(lambda: net(x))
+            cn = example_camera((w, h))
+            flops = count_flops(lambda: net(x, cn))
         traced = trace(net, (w, h))
         with torch.inference_mode():
-            ts = time_ms(lambda: traced(x), repeats)
+            ts = time_ms(lambda: traced(x, cn), repeats)
         print(f"{w:>5}x{h:<4} | {summary(fwd):>22} | {summary(dec):>22} | {summary(ts):>22} | {flops / 1e9:6.2f}")
 
     from drm_ros.bench.backends import run_backends

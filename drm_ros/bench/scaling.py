@@ -47,7 +47,7 @@ class TopDown:
     def __call__(self, image: np.ndarray, camera: Camera, boxes: np.ndarray):
         box = Letterbox.fit(camera.width, camera.height, *self.input_size)
         x = torch.from_numpy(box.apply(image)).permute(2, 0, 1)[None].float()
-        self.net(x)  # the person-finding pass
+        self.net(x, torch.tensor(box.network_intrinsics(camera), dtype=torch.float32)[None])  # the person-finding pass
         crops, letterboxes = [], []
         for u0, v0, u1, v1 in boxes:
             cu, cv, h = (u0 + u1) / 2, (v0 + v1) / 2, max(v1 - v0, (u1 - u0) * 4 / 3) * 1.25
