@@ -21,7 +21,7 @@ from drm_ros.poses import PoseSet  # noqa: E402
 from drm_ros.skeleton import NUM_COCO_JOINTS, ROOT  # noqa: E402
 
 SH, HIP, NOSE = ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"), ("nose", "nose")
-VARIANTS = {"ankles3d": None, "image2d shoulders": (SH,), "image2d shoulders+hips": (SH, HIP), "image2d shoulders+nose": (SH, NOSE)}
+VARIANTS = {"ankles3d": None, "fused shoulders+hips": (SH, HIP), "image2d shoulders": (SH,), "image2d shoulders+hips": (SH, HIP), "image2d shoulders+nose": (SH, NOSE)}
 
 
 def true_poses(sample) -> PoseSet:
@@ -37,7 +37,7 @@ def main() -> int:
         samples, preds = predictions(data)
         truth = [true_poses(s) for s in samples]
         for name, points in VARIANTS.items():
-            settings = replace(fit.FitSettings(), orientation="ankles3d" if points is None else "image2d")
+            settings = replace(fit.FitSettings(), orientation="ankles3d" if points is None else name.split()[0])
             if points is not None:
                 fit.BODY_POINTS = points
             for source, poses in (("true poses", truth), ("DRM", preds)):

@@ -35,7 +35,7 @@ from drm_ros.skeleton import JOINT_INDEX
 from drm_ros.tracking import gated_cost, greedy_pairs
 
 J = JOINT_INDEX
-ORIENTATIONS = ("ankles3d", "image2d")
+ORIENTATIONS = ("ankles3d", "image2d", "fused")
 # image2d: points above the ankles' midpoint. Not the nose: it sits ahead of the body axis, so people
 # walking across the view in one direction tilt the floor sideways (synth_seq_near, true 2D: median
 # 1.46 deg off with shoulders + nose, 1.18 with shoulders + hips; model/logs/ground_plane/image_floor_points.log)
@@ -84,14 +84,17 @@ class FitSettings:
     check_points: int = 30  # recent points that must keep fitting ...
     reset_inlier_fraction: float = 0.3  # ... at least this well, else the camera moved: reset
     seed: int = 0
-    # Where the tilt comes from: "ankles3d" (the plane through DRM's 3D ankles, above) or "image2d"
+    # Where the tilt comes from: "ankles3d" (the plane through DRM's 3D ankles, above), "fused" (both,
+    # averaged by their variances: image_floor.fuse_tilts) or "image2d"
     # (image_floor.py: from people's 2D body points against their feet; height from `image2d_height`:
     # "ankles" (DRM's ankles along the fitted normal) or "ratio" (`shoulders_above_ankles_m` / the
     # fitted image ratio)). Chosen on labelled sequences: model/logs/ground_plane/image_floor_*.log
     orientation: str = "ankles3d"
     image2d_height: str = "ankles"
     image2d_loss_scale: float = 0.08  # relative residual (of the person's image height) of soft L1
-    image2d_tilt_sigma_floor_deg: float = 1.5  # added in quadrature: what all people share (lean, lens)
+    # added in quadrature: what all people share (the mean lean of people walking alike, lens); measured
+    # 2.2 (last floor per clip) - 2.9 (every frame) deg on three splits: image_floor_uncertainty.log
+    image2d_tilt_sigma_floor_deg: float = 2.5
     shoulders_above_ankles_m: float = 1.28  # a 1.70 m person: shoulders at 1.39 m, ankles at 0.11 m
 
     def __post_init__(self):
@@ -235,27 +238,30 @@ class AutoPlane:
         if self.s.orientation == "image2d":
             self._refit_image2d(pts, keys)
             return
+        three = self._refit_ankles3d(pts, keys)
+        if self.s.orientation == "fused":
+            self._refit_image2d(pts, keys, three)
+
+    def _refit_ankles3d(self, pts: np.ndarray, keys: np.ndarray):
+        """The plane through DRM's 3D ankles; -> (up, forward, lateral tilt sigma) when offered."""
+        self.plane = None
         fit = fit_ankle_plane(pts, self.s, int(self._rng.integers(2 ** 31)), self._last_fit)
         if fit is None:
-            self.plane = None
-            return
+            return None
         n, off, inl = fit
         self._last_fit = (n, off)
         self.inlier_fraction = float(inl.mean())
         if self.inlier_fraction < self.s.min_inlier_fraction:
-            self.plane = None
-            return
+            return None
         try:
             plane = GroundPlane(n, off + self.s.ankle_height_m)
         except PlaneError:
-            self.plane = None
-            return
+            return None
         resid = pts[inl] @ n + off
         self.residual_cm = float(np.sqrt(np.mean(resid ** 2)) * 100)
         self.num_people = len(set(keys[inl].tolist()))
         if self.num_people < max(self.s.min_people, 4):
-            self.plane = None
-            return
+            return None
         # counted in people, not points: one person's points along a walk repeat DRM's depth error
         sigma = people_bootstrap(pts[inl], 1.0 / pts[inl, 2] ** 2, keys[inl], n, off, self.s.bootstrap_replicates,
                                  self.s.seed, self.s.sigma_scale, self.s.tilt_sigma_floor_deg, self.s.height_sigma_floor_frac,
@@ -264,15 +270,17 @@ class AutoPlane:
         self.height_sigma_m = sigma.height_m
         # a tilt this uncertain is not offered at all (few people, or people nearly on one line)
         self.plane = plane if self.tilt_sigma_deg <= self.s.max_tilt_sigma_deg else None
+        return (plane.up, sigma.pitch_deg, sigma.roll_deg) if self.plane is not None else None
 
-    def _refit_image2d(self, pts: np.ndarray, keys: np.ndarray) -> None:
-        """The floor's tilt from 2D (image_floor.py), its height from DRM's ankles along it."""
+    def _refit_image2d(self, pts: np.ndarray, keys: np.ndarray, other: tuple | None = None) -> None:
+        """The floor's tilt from 2D (image_floor.py), fused with `other` (the 3D ankle plane's up and
+        tilt sigmas) when given, its height from DRM's ankles along it."""
         feet = np.array([r[3][0] for r in self._points]).reshape(-1, 3)
         bodies = np.array([r[3][1] for r in self._points]).reshape(len(feet), -1, 3)
         try:
-            fl = fit_image_floor(pts, feet, bodies, keys, self.s, self._last_orientation)
-        except OrientationError as exc:
-            self.plane, self.reason = None, str(exc)
+            fl = fit_image_floor(pts, feet, bodies, keys, self.s, self._last_orientation, other)
+        except OrientationError as exc:  # fused: the 3D plane alone, as offered (or not)
+            self.plane, self.reason = (self.plane if other is not None else None), str(exc)
             return
         o = fl.orientation
         plane_now = GroundPlane(o.up, 1.0)

@@ -11,7 +11,9 @@ fixed here by the image alone; only the one offset along the known normal is rea
   mean. DRM's depth-scale error enters the height only, not the tilt.
 - "ratio": c = the assumed height of the shoulders above the ankle points / the fitted ratio; no
   depth at all, but people's stature spread and the assumption enter as a scale.
-Measured on labelled sequences: tools/image_floor_study.py (model/logs/ground_plane/).
+`orientation: fused`: the 2D tilt and the 3D ankle plane's tilt averaged by their variances
+(fuse_tilts), the height then along the fused normal as above.
+Measured on labelled sequences: model/logs/ground_plane/image_floor_*.log.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drm_ros.ground.floor_orientation import Orientation, fit_orientation
+from drm_ros.ground.floor_uncertainty import tilt_axes
 
 HEIGHTS = ("ankles", "ratio")
 
@@ -54,20 +57,37 @@ def ankle_offset(c: np.ndarray, threshold: float) -> tuple[float, np.ndarray]:
 
 
 def fit_image_floor(pts: np.ndarray, foot: np.ndarray, body: np.ndarray, who: np.ndarray, s,
-                    start: tuple | None = None) -> ImageFloor:
+                    start: tuple | None = None, other: tuple | None = None) -> ImageFloor:
     """The floor from (N,) upright people's records: lower-ankle 3D points `pts` (N, 3), foot and
     body-point rays (floor_orientation.fit_orientation), person keys `who`; settings `s`
-    (fit.FitSettings). Raises floor_orientation.OrientationError when the tilt cannot be fixed."""
+    (fit.FitSettings). `other` (up, forward sigma, lateral sigma in degrees): a second tilt (the 3D
+    ankle plane's) fused with the 2D one by their variances. Raises
+    floor_orientation.OrientationError when the 2D tilt cannot be fixed."""
     o = fit_orientation(foot, body, who, s.min_people, s.image2d_loss_scale, start)
-    c = -(pts @ o.up)
+    pitch = float(np.hypot(o.pitch_sigma_deg, s.image2d_tilt_sigma_floor_deg))
+    roll = float(np.hypot(o.roll_sigma_deg, s.image2d_tilt_sigma_floor_deg))
+    up = o.up
+    if other is not None:
+        up, pitch, roll = fuse_tilts(up, pitch, roll, *other)
+    c = -(pts @ up)
     if s.image2d_height == "ratio":
         offset = s.shoulders_above_ankles_m / float(o.ratios[0])
     else:
         offset, _ = ankle_offset(c, s.inlier_depth_frac)
     inl = np.isfinite(c) & (np.abs(c - offset) / np.maximum(np.abs(c), 1e-6) < s.inlier_depth_frac)
-    pitch = float(np.hypot(o.pitch_sigma_deg, s.image2d_tilt_sigma_floor_deg))
-    roll = float(np.hypot(o.roll_sigma_deg, s.image2d_tilt_sigma_floor_deg))
-    return ImageFloor(o.up, float(offset), o, inl, pitch, roll, _height_sigma(c, inl, who, offset, max(pitch, roll), pts, s))
+    return ImageFloor(up, float(offset), o, inl, pitch, roll, _height_sigma(c, inl, who, offset, max(pitch, roll), pts, s))
+
+
+def fuse_tilts(up_a: np.ndarray, fwd_a: float, lat_a: float, up_b: np.ndarray, fwd_b: float, lat_b: float):
+    """Two estimates of the floor's up vector with their forward / lateral tilt sigmas (degrees),
+    averaged by their variances along each tilt axis (of b; small angles): (up, fwd sigma, lat sigma)."""
+    fwd, lat = tilt_axes(up_b)
+    t = np.array([up_a @ fwd, up_a @ lat])  # a's tilt away from b, per axis (sines)
+    wa, wb = 1.0 / np.array([fwd_a, lat_a]) ** 2, 1.0 / np.array([fwd_b, lat_b]) ** 2
+    t = t * wa / (wa + wb)
+    up = up_b + t[0] * fwd + t[1] * lat
+    sig = 1.0 / np.sqrt(wa + wb)
+    return up / np.linalg.norm(up), float(sig[0]), float(sig[1])
 
 
 def _height_sigma(c, inl, who, offset, tilt_deg, pts, s) -> float:
