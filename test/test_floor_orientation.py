@@ -51,11 +51,11 @@ def test_statures_and_pixel_noise_cost_a_fraction_of_a_degree_and_the_sigma_says
 
 
 def test_too_few_people_or_degenerate_input_is_one_clear_error():
-    floor, feet, body, who = scene(15.0, 0.0, 2.5, people=3)
-    with pytest.raises(OrientationError, match="3 people seen upright; the floor's orientation needs 4"):
-        fit_orientation(feet, body, who)
+    floor, feet, body, who = scene(15.0, 0.0, 2.5, people=5)
+    with pytest.raises(OrientationError, match="5 people seen upright; the floor's orientation needs 6"):
+        fit_orientation(feet, body, who)  # 2 tilts + 2 ratios fitted: two people to spare at least
     floor, feet, body, who = scene(15.0, 0.0, 2.5, people=8)
-    with pytest.raises(OrientationError, match="needs 4"):  # eight observations of three people
+    with pytest.raises(OrientationError, match="3 people seen upright"):  # eight observations of three people
         fit_orientation(feet, body, who % 3)
     with pytest.raises(OrientationError, match="all feet at one image point"):
         fit_orientation(np.repeat(feet[:1], 8, 0), np.repeat(body[:1], 8, 0), who)
@@ -103,6 +103,6 @@ def test_the_image_floor_tells_why_it_offers_no_plane():
     auto = AutoPlane(replace(FitSettings(), orientation="image2d"))
     for frame in _biased_crowd(np.random.default_rng(0), R, C, people=3):
         auto.update(frame)
-    assert auto.plane is None and "3 people" in auto.reason
+    assert auto.plane is None and "3 people seen upright; the floor's orientation needs 6" in auto.reason
     with pytest.raises(ValueError, match="floor orientation 'images' is not one of ankles3d, image2d"):
         FitSettings(orientation="images")
