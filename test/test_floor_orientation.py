@@ -106,3 +106,12 @@ def test_the_image_floor_tells_why_it_offers_no_plane():
     assert auto.plane is None and "3 people seen upright; the floor's orientation needs 6" in auto.reason
     with pytest.raises(ValueError, match="floor orientation 'images' is not one of ankles3d, image2d"):
         FitSettings(orientation="images")
+
+
+def test_an_unseen_body_point_costs_nothing_and_an_unseen_person_is_no_inlier():
+    floor, feet, body, who = scene(12.0, 2.0, 2.0, people=10)
+    body[0, 1] = np.nan  # one person's second point not seen
+    body[1, :] = np.nan  # nobody seen above this person's feet
+    o = fit_orientation(feet, body, who)
+    assert GroundPlane(o.up, 1.0).pitch_deg == pytest.approx(12.0, abs=1e-4)
+    assert o.inliers.tolist() == [True] + [False] + [True] * 8

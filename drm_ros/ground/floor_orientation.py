@@ -48,7 +48,7 @@ class Orientation:
     ratios: np.ndarray  # (K,) body point height above the foot point / camera height above it
     pitch_sigma_deg: float  # forward tilt (floor_uncertainty.tilt_axes), sandwich over people
     roll_sigma_deg: float  # lateral tilt
-    inliers: np.ndarray  # (M,) bool: people whose relative residual is within the loss scale x 3
+    inliers: np.ndarray  # (M,) bool: observations whose rms relative residual is within the loss scale x 3
     num_people: int
 
     @property
@@ -135,9 +135,10 @@ def fit_orientation(foot: np.ndarray, body: np.ndarray, who: np.ndarray, min_peo
     if not np.all(np.isfinite(x)):
         raise OrientationError("the orientation fit did not converge")
     up = up_vector(x[0], x[1])
-    r = relative_residuals(foot, body, up, x[2:])
-    per_person_obs = np.sqrt(np.nanmean(np.where(np.isfinite(r), r, MISSED).reshape(len(foot), -1) ** 2, axis=1))
-    inliers = per_person_obs < 3 * loss_scale
+    r = np.where(np.isfinite(body).all(2)[:, :, None], relative_residuals(foot, body, up, x[2:]), np.nan)
+    r = np.where(np.isnan(r) & np.isfinite(body).all(2)[:, :, None], MISSED, r)  # seen, but the foot misses the floor
+    inliers = np.zeros(len(seen), bool)
+    inliers[seen] = np.sqrt(np.nanmean(r.reshape(len(foot), -1) ** 2, axis=1)) < 3 * loss_scale
     pitch_sigma, roll_sigma = _sandwich_tilt_sigmas(res, x, who, loss_scale, up, per_obs=2 * k)
     return Orientation(up, x[2:].copy(), pitch_sigma, roll_sigma, inliers, len(people))
 
