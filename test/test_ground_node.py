@@ -104,7 +104,8 @@ def test_node_reads_the_floor_from_tf_static_and_shows_it(ros):  # noqa: F811
 
 
 def test_node_in_auto_mode_reports_that_it_has_no_floor_yet(ros):  # noqa: F811
-    rig = Rig(ros, "cam_ground_auto", ground_plane="auto", diagnostics_period_sec=0.2)
+    # the 2D floor tilt (not the default) also wires through: a declared parameter, the same status
+    rig = Rig(ros, "cam_ground_auto", ground_plane="auto", ground_floor_orientation="image2d", diagnostics_period_sec=0.2)
     diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
     try:
         rig.set_camera_info()

@@ -92,3 +92,5 @@ def test_drm_eval_offline_pass_needs_the_learnt_floor(tmp_path, capsys):
                                    poses.boxes, [{}])])
     assert main(["eval", "--data", str(tmp_path), "--floor-pass", "offline"]) == 1
     assert "needs --ground-plane auto" in capsys.readouterr().err
+    assert main(["eval", "--data", str(tmp_path), "--ground-plane", "known", "--floor-orientation", "image2d"]) == 1
+    assert "--floor-orientation chooses how a learnt floor is tilted, so it needs --ground-plane auto" in capsys.readouterr().err

@@ -5,6 +5,7 @@ without re-running the network. Keyed by the split's folder and the model file's
     .venv/bin/python tools/cache_predictions.py data/synth_seq [more splits]
 """
 import hashlib
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ def predictions(data: str):
     path = cache_path(data)
     if path.exists():
         return samples, pickle.loads(path.read_bytes())
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))  # the machine is shared
     est = PoseEstimator.from_file(None)
     out = [est.estimate(read_rgb(s.image_path), s.camera) for s in samples]
     CACHE.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_predictions import predictions  # noqa: E402
+from floor_uncertainty import settings_overrides  # noqa: E402
+
+from drm_ros.ground.fit import FitSettings  # noqa: E402
 
 from drm_ros.ground.offline import floor_pass  # noqa: E402
 from drm_ros.ground.session import GroundDepth  # noqa: E402
@@ -25,16 +28,20 @@ def line(name, m, extra=""):
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", nargs="+")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a FitSettings field of the learnt floor, e.g. orientation=image2d (repeatable)")
     args = ap.parse_args()
+    fit = FitSettings(**settings_overrides(args.set))
+    print(f"learnt floor: {settings_overrides(args.set) or 'defaults'}")
     for data in args.data:
         samples, preds = predictions(data)
         print(f"{data}: {len(samples)} frames")
         print(line("off", evaluate(preds, samples)))
         for mode in ("known", "auto"):
-            g = GroundDepth(mode)
+            g = GroundDepth(mode, fit=fit)
             out = [g.apply(p, s.camera, s.ground).poses for p, s in zip(preds, samples)]
             print(line("true" if mode == "known" else "online", evaluate(out, samples), f", refined {g.totals['refined']}, gated {g.totals['gated']}"))
-        done = floor_pass(preds, [s.camera for s in samples])
+        done = floor_pass(preds, [s.camera for s in samples], fit=fit)
         print(line("offline", evaluate(done.poses, samples), f", refined {done.totals['refined']}, gated {done.totals['gated']}"))
         print(f"         floors: {done.describe()}")
     return 0

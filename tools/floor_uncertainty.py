@@ -92,12 +92,26 @@ def missing(err, sigma):
     return lo
 
 
+def settings_overrides(pairs: list[str]) -> dict:
+    """'name=value' pairs -> FitSettings fields, typed like the field's default."""
+    defaults = FitSettings()
+    out = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in {f.name for f in fields(FitSettings)}:
+            raise SystemExit(f"--set: FitSettings has no field '{name}'")
+        out[name] = type(getattr(defaults, name))(value)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", nargs="+")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--raw", action="store_true", help="bootstrap sigma unscaled, no floors (to measure them)")
     ap.add_argument("--uncertainty", choices=("bootstrap", "jackknife"), default=None, help="over people (default: FitSettings')")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a FitSettings field, e.g. orientation=image2d (repeatable)")
     args = ap.parse_args()
     print(f"drm_ros from {Path(drm_ros.__file__).parent}; {'raw ' if args.raw else ''}{args.uncertainty or 'default'} uncertainty")
     names = {f.name for f in fields(FitSettings)}
@@ -105,6 +119,8 @@ def main() -> int:
     assert not raw or raw.keys() <= names, "--raw needs the bootstrap's settings"
     if args.uncertainty:
         raw["uncertainty"] = args.uncertainty
+    raw.update(settings_overrides(args.set))
+    print(f"settings: {raw or 'defaults'}")
     pooled_last, pooled_all = [], []
     for data in args.data:
         samples, preds = predictions(data)

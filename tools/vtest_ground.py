@@ -18,6 +18,8 @@ plausibility metrics of `make demo`, and issue 13's levers on the two vtest targ
 
     .venv/bin/python tools/vtest_ground.py
 """
+import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -27,6 +29,9 @@ import cv2
 import numpy as np
 import torch
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor_uncertainty import settings_overrides  # noqa: E402
 
 from drm_ros.camera import Camera
 from drm_ros.depth_filter import DepthFilter
@@ -163,7 +168,7 @@ def per_track(raw, camera, ground: GroundDepth) -> list[str]:
 
 def load_vtest():
     """DRM's poses on the embedded vtest frames (the node's max_persons kept) and the camera."""
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))  # the machine is shared
     camera = Camera.from_yaml_dict(yaml.safe_load((SAMPLE / "camera_info.yaml").read_text()))
     est = PoseEstimator.from_file()
     raw = []
@@ -174,12 +179,19 @@ def load_vtest():
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a FitSettings field of the learnt floor in lever 1, e.g. orientation=image2d")
+    ap.add_argument("--lever1-only", action="store_true", help="the headline figures only")
+    args = ap.parse_args()
+    fit = FitSettings(**settings_overrides(args.set))
+    print(f"learnt floor (lever 1): {settings_overrides(args.set) or 'defaults'}")
     raw, camera = load_vtest()
     print(f"vtest: {len(raw)} frames, {sum(len(p) for p in raw)} people (assumed 60 deg HFOV calibration)\n")
 
     print("== the node's pipeline (defaults), lever 1: what the two metrics count")
     for mode, alpha in (("off", 1.0), ("auto", 1.0), ("off", 0.5), ("auto", 0.5)):
-        ground = GroundDepth(mode)
+        ground = GroundDepth(mode, fit=fit)
         t0 = time.perf_counter()
         frames, labels, _ = run(raw, camera, ground, alpha)
         cost = (time.perf_counter() - t0) / len(raw)
@@ -190,11 +202,13 @@ def main() -> int:
     for alpha, beta, both_ways, name in ((1.0, 0.0, False, ""), (0.5, 0.05, False, " + depth filter (forwards, node's gains)"),
                                          (0.4, 0.0, True, " + depth smoother (both ways; the default)")):
         t0 = time.perf_counter()
-        frames, labels, done = run_offline(raw, camera, alpha, beta, both_ways=both_ways)
+        frames, labels, done = run_offline(raw, camera, alpha, beta, fit=fit, both_ways=both_ways)
         cost = (time.perf_counter() - t0) / len(raw)
         print(f"auto, offline second pass{name}: {done.describe()}\n  people: "
               f"{done.totals}\n  {headline(frames)} (pass {cost * 1000:.1f} ms per frame)")
         print("\n".join(breakdown(frames, labels, done.stretches[0].plane)))
+    if args.lever1_only:
+        return 0
 
     print("\n== lever 2: learning the floor sooner, and how certain the early floor is (all + depth filter)")
     points = dict(link_gate_m=1e-9, link_depth_gate_frac=0.0)  # every point its own person: counted in points

@@ -14,6 +14,11 @@ part no resampling sees because all people share it (DRM's depth-scale bias move
 measured on labelled synthetic sequences (model/logs/ground_plane/floor_uncertainty*.log).
 
 The plane fitted is the ankle plane; the floor lies `ankle_height_m` below it.
+
+`orientation: image2d` (image_floor.py, INFERRED): the floor's tilt from 2D alone (people's body
+points against their feet), only its height from DRM's ankles, so DRM's depth errors cannot tilt it;
+`fused`: both tilts averaged by their variances. Neither is the default: on labelled sequences the
+learnt floor's error that costs the metrics is its height, not its tilt (floor_error_split.log).
 """
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drm_ros.ground.floor_orientation import OrientationError
 from drm_ros.ground.floor_uncertainty import people_bootstrap
+from drm_ros.ground.image_floor import HEIGHTS, fit_image_floor
 from drm_ros.ground.plane import GroundPlane, PlaneError
 from drm_ros.ground.plane_fit import msac_plane, relative_depth_residual
 from drm_ros.poses import PoseSet
@@ -30,6 +37,11 @@ from drm_ros.skeleton import JOINT_INDEX
 from drm_ros.tracking import gated_cost, greedy_pairs
 
 J = JOINT_INDEX
+ORIENTATIONS = ("ankles3d", "image2d", "fused")
+# image2d: points above the ankles' midpoint. Not the nose: it sits ahead of the body axis, so people
+# walking across the view in one direction tilt the floor sideways (synth_seq_near, true 2D: median
+# 1.46 deg off with shoulders + nose, 1.18 with shoulders + hips; model/logs/ground_plane/image_floor_points.log)
+BODY_POINTS = (("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"))
 UPRIGHT_JOINTS = [J[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_ankle", "right_ankle")]
 
 
@@ -74,12 +86,40 @@ class FitSettings:
     check_points: int = 30  # recent points that must keep fitting ...
     reset_inlier_fraction: float = 0.3  # ... at least this well, else the camera moved: reset
     seed: int = 0
+    # Where the tilt comes from: "ankles3d" (the plane through DRM's 3D ankles, above), "fused" (both,
+    # averaged by their variances: image_floor.fuse_tilts) or "image2d"
+    # (image_floor.py: from people's 2D body points against their feet; height from `image2d_height`:
+    # "ankles" (DRM's ankles along the fitted normal) or "ratio" (`shoulders_above_ankles_m` / the
+    # fitted image ratio)). Measured on labelled sequences: model/logs/ground_plane/image_floor_*.log
+    orientation: str = "ankles3d"
+    image2d_height: str = "ankles"
+    image2d_loss_scale: float = 0.08  # relative residual (of the person's image height) of soft L1
+    # added in quadrature: what all people share (the mean lean of people walking alike: upright_lean.log).
+    # Three splits (image_floor_uncertainty.log): the sandwich alone needs 1.5-1.6 deg more to be honest
+    # in rms (a few wild clips); with 2.5 the median |error / sigma| is 0.65 (last floors) / 0.52 (0.67 honest)
+    image2d_tilt_sigma_floor_deg: float = 2.5
+    # a 1.70 m person: shoulders at 1.39 m, ankles at 0.11 m (synthetic clips: 1.01-1.35 m, upright_lean.log)
+    shoulders_above_ankles_m: float = 1.28
+
+    def __post_init__(self):
+        if self.orientation not in ORIENTATIONS:
+            raise ValueError(f"floor orientation '{self.orientation}' is not one of {', '.join(ORIENTATIONS)}")
+        if self.image2d_height not in HEIGHTS:
+            raise ValueError(f"image2d_height '{self.image2d_height}' is not one of {', '.join(HEIGHTS)}")
 
 
 def upright_ankles(poses: PoseSet, s: FitSettings) -> np.ndarray:
-    """(M, 3) lower ankle (the one further down the image) of each confident, upright person.
-    Upright in the image: shoulders above hips above ankles, and the body taller than wide."""
-    out = []
+    """(M, 3) lower ankle (the one further down the image) of each confident, upright person."""
+    return upright_records(poses, s)[0]
+
+
+def upright_records(poses: PoseSet, s: FitSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per confident, upright person: (lower ankle (M, 3) in 3D, unit ray of the ankles' midpoint
+    (M, 3), unit rays of BODY_POINTS (M, K, 3), NaN where not confidently seen). Upright in the image:
+    shoulders above hips above ankles, and the body taller than wide. The rays are the 3D joints'
+    directions, the 2D the codec lifts along (the depth head's refinement of the 2D branch's joints,
+    median 1-4 px from `joints2d` on synth_seq) and the very rays refine.py meets the floor with."""
+    out, feet, bodies = [], [], []
     for i in range(len(poses)):
         if poses.scores[i] < s.min_person_score or np.any(poses.joint_scores[i, UPRIGHT_JOINTS] < s.min_joint_score):
             continue
@@ -91,8 +131,22 @@ def upright_ankles(poses: PoseSet, s: FitSettings) -> np.ndarray:
             continue
         lower = J["left_ankle"] if uv[J["left_ankle"], 1] >= uv[J["right_ankle"], 1] else J["right_ankle"]
         out.append(poses.joints3d[i, lower])
+        feet.append(_mid_ray(poses, i, ("left_ankle", "right_ankle"), s))
+        bodies.append([_mid_ray(poses, i, pair, s) for pair in BODY_POINTS])
     pts = np.array(out, dtype=np.float64).reshape(-1, 3)
-    return pts[np.all(np.isfinite(pts), axis=1) & (pts[:, 2] > 0.1)]
+    feet, bodies = np.array(feet).reshape(-1, 3), np.array(bodies).reshape(-1, len(BODY_POINTS), 3)
+    ok = np.all(np.isfinite(pts), axis=1) & (pts[:, 2] > 0.1) & np.all(np.isfinite(feet), axis=1)
+    return pts[ok], feet[ok], bodies[ok]
+
+
+def _mid_ray(poses: PoseSet, i: int, pair: tuple[str, str], s: FitSettings) -> np.ndarray:
+    """Unit viewing ray of the midpoint of two joints (normalised image coordinates), or NaN."""
+    a, b = J[pair[0]], J[pair[1]]
+    X = poses.joints3d[i, [a, b]]
+    if min(poses.joint_scores[i, a], poses.joint_scores[i, b]) < s.min_joint_score or np.any(X[:, 2] <= 1e-3):
+        return np.full(3, np.nan)
+    ray = np.r_[(X[:, :2] / X[:, 2:3]).mean(0), 1.0]
+    return ray / np.linalg.norm(ray)
 
 
 def fit_ankle_plane(pts: np.ndarray, s: FitSettings, seed: int, start: tuple | None = None):
@@ -118,7 +172,7 @@ class AutoPlane:
         self.clear()
 
     def clear(self) -> None:
-        self._points: deque = deque(maxlen=self.s.max_points)  # (frame, person key, point)
+        self._points: deque = deque(maxlen=self.s.max_points)  # (frame, person key, point, (foot ray, body rays))
         self._last_seen: dict[int, tuple[int, np.ndarray]] = {}  # person key -> (frame, point)
         self._frame = 0
         self.plane: GroundPlane | None = None
@@ -131,6 +185,8 @@ class AutoPlane:
         self.roll_sigma_deg = float("nan")
         self.height_sigma_m = float("nan")
         self._last_fit = None  # (normal, offset): tried again at the next refit
+        self._last_orientation = None  # image2d: (pitch, roll, ratios...) of the last fit, the next start
+        self.reason = ""  # why no floor is offered (image2d: the orientation fit's own reason)
 
     @property
     def confidence(self) -> float:
@@ -140,10 +196,10 @@ class AutoPlane:
         return float(self.inlier_fraction * min(1.0, self.num_points / self.s.full_confidence_points))
 
     def update(self, poses: PoseSet) -> GroundPlane | None:
-        new = upright_ankles(poses, self.s)
+        new, feet, bodies = upright_records(poses, self.s)
         self._frame += 1
-        for key, p in zip(self._link(new), new):
-            self._points.append((self._frame, key, p))
+        for key, p, f, b in zip(self._link(new), new, feet, bodies):
+            self._points.append((self._frame, key, p, (f, b)))
         if self.plane is not None and self._stopped_fitting():
             recent = list(self._points)[-self.s.check_points:]
             self.reset_count += 1
@@ -170,40 +226,46 @@ class AutoPlane:
     def _stopped_fitting(self) -> bool:
         if len(self._points) < self.s.check_points:
             return False
-        recent = np.array([p for _, _, p in list(self._points)[-self.s.check_points:]])
+        recent = np.array([r[2] for r in list(self._points)[-self.s.check_points:]])
         n, c = self.plane.up, self.plane.height - self.s.ankle_height_m  # the ankle-level plane
         err = relative_depth_residual(recent, n[None], np.array([c]))[0]
         return float(np.mean(err < self.s.inlier_depth_frac)) < self.s.reset_inlier_fraction
 
     def _refit(self) -> None:
-        pts = np.array([p for _, _, p in self._points]).reshape(-1, 3)
-        keys = np.array([k for _, k, _ in self._points])
-        frames = len({f for f, _, _ in self._points})
+        pts = np.array([r[2] for r in self._points]).reshape(-1, 3)
+        keys = np.array([r[1] for r in self._points])
+        frames = len({r[0] for r in self._points})
         self.num_points, self.num_people = len(pts), len(set(keys.tolist()))  # people: the inliers' once fitted
         if len(pts) < self.s.min_points or frames < self.s.min_frames:
             self.plane = None
             return
+        if self.s.orientation == "image2d":
+            self._refit_image2d(pts, keys)
+            return
+        three = self._refit_ankles3d(pts, keys)
+        if self.s.orientation == "fused":
+            self._refit_image2d(pts, keys, three)
+
+    def _refit_ankles3d(self, pts: np.ndarray, keys: np.ndarray):
+        """The plane through DRM's 3D ankles; -> (up, forward, lateral tilt sigma) when offered."""
+        self.plane = None
         fit = fit_ankle_plane(pts, self.s, int(self._rng.integers(2 ** 31)), self._last_fit)
         if fit is None:
-            self.plane = None
-            return
+            return None
         n, off, inl = fit
         self._last_fit = (n, off)
         self.inlier_fraction = float(inl.mean())
         if self.inlier_fraction < self.s.min_inlier_fraction:
-            self.plane = None
-            return
+            return None
         try:
             plane = GroundPlane(n, off + self.s.ankle_height_m)
         except PlaneError:
-            self.plane = None
-            return
+            return None
         resid = pts[inl] @ n + off
         self.residual_cm = float(np.sqrt(np.mean(resid ** 2)) * 100)
         self.num_people = len(set(keys[inl].tolist()))
         if self.num_people < max(self.s.min_people, 4):
-            self.plane = None
-            return
+            return None
         # counted in people, not points: one person's points along a walk repeat DRM's depth error
         sigma = people_bootstrap(pts[inl], 1.0 / pts[inl, 2] ** 2, keys[inl], n, off, self.s.bootstrap_replicates,
                                  self.s.seed, self.s.sigma_scale, self.s.tilt_sigma_floor_deg, self.s.height_sigma_floor_frac,
@@ -212,3 +274,36 @@ class AutoPlane:
         self.height_sigma_m = sigma.height_m
         # a tilt this uncertain is not offered at all (few people, or people nearly on one line)
         self.plane = plane if self.tilt_sigma_deg <= self.s.max_tilt_sigma_deg else None
+        return (plane.up, sigma.pitch_deg, sigma.roll_deg) if self.plane is not None else None
+
+    def _refit_image2d(self, pts: np.ndarray, keys: np.ndarray, other: tuple | None = None) -> None:
+        """The floor's tilt from 2D (image_floor.py), fused with `other` (the 3D ankle plane's up and
+        tilt sigmas) when given, its height from DRM's ankles along it."""
+        feet = np.array([r[3][0] for r in self._points]).reshape(-1, 3)
+        bodies = np.array([r[3][1] for r in self._points]).reshape(len(feet), -1, 3)
+        try:
+            fl = fit_image_floor(pts, feet, bodies, keys, self.s, self._last_orientation, other)
+        except OrientationError as exc:  # fused: the 3D plane alone, as offered (or not)
+            self.plane, self.reason = (self.plane if other is not None else None), str(exc)
+            return
+        o = fl.orientation
+        plane_now = GroundPlane(o.up, 1.0)
+        self._last_orientation = (plane_now.pitch_deg, plane_now.roll_deg, *o.ratios)
+        self.inlier_fraction = float(fl.inliers.mean())
+        self.num_people = len(set(keys[fl.inliers].tolist()))
+        self.tilt_sigma_deg, self.pitch_sigma_deg, self.roll_sigma_deg = fl.tilt_sigma_deg, fl.pitch_sigma_deg, fl.roll_sigma_deg
+        self.height_sigma_m = fl.height_sigma_m
+        resid = pts[fl.inliers] @ fl.up + fl.offset
+        self.residual_cm = float(np.sqrt(np.mean(resid ** 2)) * 100) if len(resid) else float("nan")
+        self.plane, self.reason = None, ""
+        if self.inlier_fraction < self.s.min_inlier_fraction:
+            self.reason = f"{self.inlier_fraction:.0%} of the ankles agree with the floor's height"
+        elif self.num_people < max(self.s.min_people, 4):
+            self.reason = f"{self.num_people} people agree with the floor; {max(self.s.min_people, 4)} needed"
+        elif self.tilt_sigma_deg > self.s.max_tilt_sigma_deg:
+            self.reason = f"tilt known to +-{self.tilt_sigma_deg:.1f} deg only"
+        else:
+            try:
+                self.plane = GroundPlane(fl.up, fl.offset + self.s.ankle_height_m)
+            except PlaneError as exc:
+                self.reason = str(exc)

@@ -100,6 +100,7 @@ def offline_node_params(node_params: dict | None) -> tuple[dict, dict]:
     cfg = {**defaults(), "depth_filter_alpha": SMOOTHER_ALPHA, "depth_filter_beta": SMOOTHER_BETA}
     for key in ("ground_ankle_height_m", "ground_gate_k", "ground_max_stature_m", "depth_filter_alpha", "depth_filter_beta"):
         cfg[key] = float(given.pop(key, cfg[key]))
+    cfg["ground_floor_orientation"] = str(given.pop("ground_floor_orientation", cfg["ground_floor_orientation"]))
     given.pop("ground_plane", None)
     given["depth_filter_alpha"] = 1.0
     return given, cfg
@@ -109,6 +110,7 @@ def offline_pass(frame_stamps: list[int], predictions: dict, cameras: dict, cfg:
     """The floor learnt from all frames, applied to every frame, then the depth filter run both ways
     (drm_ros.ground.offline.refine_recording) -> (new predictions by stamp, the pass)."""
     from drm_ros.bags.evaluate import cameras_for
+    from drm_ros.ground.fit import FitSettings
     from drm_ros.ground.offline import refine_recording
     from drm_ros.ground.refine import RefineSettings
     from drm_ros.poses import PoseSet
@@ -117,6 +119,7 @@ def offline_pass(frame_stamps: list[int], predictions: dict, cameras: dict, cfg:
                               max_stature_m=cfg["ground_max_stature_m"])
     frames = [predictions.get(s, PoseSet.empty()) for s in frame_stamps]
     done = refine_recording(frames, cameras_for(frame_stamps, cameras), settings,
+                            FitSettings(orientation=cfg["ground_floor_orientation"]),
                             filter_alpha=cfg["depth_filter_alpha"], filter_beta=cfg["depth_filter_beta"])
     return {s: p for s, p in zip(frame_stamps, done.poses) if s in predictions}, done
 

@@ -7,6 +7,7 @@ from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker
 
+from drm_ros.ground.fit import FitSettings
 from drm_ros.ground.plane import GroundPlane
 from drm_ros.ground.refine import RefineSettings
 from drm_ros.ground.session import GroundDepth
@@ -33,7 +34,7 @@ class NodeGround:
                                                        cfg["ground_camera_roll_deg"])
             self.depth = GroundDepth("fixed", plane, settings)
         elif self.mode == "auto":
-            self.depth = GroundDepth("auto", settings=settings)
+            self.depth = GroundDepth("auto", settings=settings, fit=FitSettings(orientation=cfg["ground_floor_orientation"]))
         else:
             self.depth = GroundDepth("off", settings=settings)
         if self.mode == "tf":

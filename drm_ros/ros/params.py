@@ -189,6 +189,10 @@ PARAMS: tuple[Param, ...] = (
           range=(0.0, 0.3, 0.0)),
     Param("ground_gate_k", 5.0, "The floor's depth is used only within this many combined sigmas of DRM's own.",
           range=(0.5, 20.0, 0.0)),
+    Param("ground_floor_orientation", "ankles3d", "ground_plane auto: where the learnt floor's tilt comes from: "
+          "ankles3d = a plane through DRM's 3D ankles; image2d = people's 2D body points against their feet (no "
+          "depth; height from the ankles along it); fused = both, averaged by their variances.",
+          choices=("ankles3d", "image2d", "fused")),
     Param("ground_max_stature_m", 2.2, "A person the floor's depth would make taller than this (m) is not on that "
           "floor (a ramp, a raised road, a step) and keeps DRM's depth.", range=(1.5, 5.0, 0.0)),
     Param("diagnostics_period_sec", 1.0, "Period of the /diagnostics status.", range=(0.1, 60.0, 0.0)),
