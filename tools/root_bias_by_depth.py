@@ -1,4 +1,6 @@
-"""Root depth bias and error by true distance, for `drm eval --json` files on one dataset.
+"""Root depth bias and error by true distance, and by the person's true stature, for `drm eval
+--json` files on one dataset (stature: the generator's `height_m`; a size prior reads short people
+too far and tall people too near, which the ground plane can undo: issue 13).
 
 Each predicted person is paired with the labelled person whose root ray is nearest (angle only,
 so the depth being judged plays no part), at most one prediction per labelled person, best score
@@ -20,10 +22,10 @@ MAX_RAY_ANGLE = 0.05  # tan of the angle between the two root rays
 
 
 def root_errors(samples: dict, predictions: list) -> np.ndarray:
-    """(true depth, predicted - true depth) per paired person."""
+    """(true depth, predicted - true depth, true stature or NaN) per paired person."""
     out = []
     for image in predictions:
-        gt = samples.get(image["image"].split("/")[-1])
+        gt, stature = samples.get(image["image"].split("/")[-1], (None, None))
         if gt is None or not len(gt) or not image["persons"]:
             continue
         used = set()
@@ -33,8 +35,8 @@ def root_errors(samples: dict, predictions: list) -> np.ndarray:
             k = int(np.argmin(angle))
             if angle[k] < MAX_RAY_ANGLE and k not in used:
                 used.add(k)
-                out.append((gt[k, 2], r[2] - gt[k, 2]))
-    return np.array(out).reshape(-1, 2)
+                out.append((gt[k, 2], r[2] - gt[k, 2], stature[k]))
+    return np.array(out).reshape(-1, 3)
 
 
 def main() -> int:
@@ -44,7 +46,10 @@ def main() -> int:
     ap.add_argument("--data", required=True)
     ap.add_argument("predictions", nargs="+", help="drm eval --json files (with predictions)")
     args = ap.parse_args()
-    samples = {Path(s.image_path).name: np.asarray(s.joints3d)[:, ROOT].reshape(-1, 3) for s in load_any(args.data)}
+    samples = {Path(s.image_path).name: (np.asarray(s.joints3d)[:, ROOT].reshape(-1, 3),
+                                         np.array([m.get("height_m", np.nan) for m in s.meta] if s.meta else
+                                                  [np.nan] * s.num_persons, dtype=float))
+               for s in load_any(args.data)}
     for path in args.predictions:
         e = root_errors(samples, json.load(open(path))["predictions"])
         print(f"{path}: {len(e)} people paired")
@@ -53,6 +58,13 @@ def main() -> int:
             if m.any():
                 rel = e[m, 1] / e[m, 0]
                 print(f"  {lo:2d}-{hi:2d} m: {m.sum():4d} people, bias {100 * np.median(rel):+5.1f} %, median |error| "
+                      f"{100 * np.median(np.abs(rel)):4.1f} %, within 25 cm {100 * np.mean(np.abs(e[m, 1]) < 0.25):4.1f} %")
+        if np.isfinite(e[:, 2]).sum() >= 8:
+            edges = np.nanpercentile(e[:, 2], [0, 25, 50, 75, 100])
+            for q, (lo, hi) in enumerate(zip(edges, edges[1:])):
+                m = (e[:, 2] >= lo) & ((e[:, 2] < hi) | (q == 3))
+                rel = e[m, 1] / e[m, 0]
+                print(f"  stature {lo:.2f}-{hi:.2f} m: {m.sum():4d} people, bias {100 * np.median(rel):+5.1f} %, median |error| "
                       f"{100 * np.median(np.abs(rel)):4.1f} %, within 25 cm {100 * np.mean(np.abs(e[m, 1]) < 0.25):4.1f} %")
     return 0
 
