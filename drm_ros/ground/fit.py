@@ -47,7 +47,7 @@ UPRIGHT_JOINTS = [J[n] for n in ("left_shoulder", "right_shoulder", "left_hip", 
 
 @dataclass(frozen=True)
 class FitSettings:
-    ankle_height_m: float = 0.09  # same meaning as RefineSettings.ankle_height_m
+    ankle_height_m: float = 0.11  # same meaning as RefineSettings.ankle_height_m
     min_person_score: float = 0.3
     min_joint_score: float = 0.3
     max_points: int = 600  # sliding window of ankle points
