@@ -2,8 +2,8 @@
 
 With the TRUE floor of labelled splits, the refinement (drm_ros/ground/refine.py) is scored for
 each assumed height of the detector's ankle point above the floor, once with the error spreads
-measured on the current model (RefineSettings' defaults) and once with session 4's (dz 0.24 m,
-root 0.12 Z); per split and as the mean over the splits. Choose on CALIBRATION splits (training
+measured on the current model (RefineSettings' defaults) and with other spreads (`--spreads`;
+default: session 4's, dz 0.24 m, root 0.12 Z); per split and as the mean over the splits. Choose on CALIBRATION splits (training
 motions, their own seeds), never on the test splits. DRM's poses come from tools/cache_predictions.py.
 
     .venv/bin/python tools/ankle_height_sweep.py data/near_calib data/calib_seq data/calib_seq_near
@@ -26,10 +26,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", nargs="+")
     ap.add_argument("--heights", default="0.08,0.09,0.10,0.11,0.12")
+    ap.add_argument("--spreads", default="", help="DZ/ROOT pairs to try besides the defaults, e.g. 0.24/0.12,0.17/0.12 "
+                    "(DRM's dz error in m / its root depth error as a fraction of the depth)")
     args = ap.parse_args()
     base = RefineSettings()
-    spreads = {f"spreads dz {base.relative_depth_sigma_m} m / root {base.drm_sigma_frac} Z": base,
-               "spreads dz 0.24 m / root 0.12 Z (session 4)": replace(base, relative_depth_sigma_m=0.24, drm_sigma_frac=0.12)}
+    pairs = [(base.relative_depth_sigma_m, base.drm_sigma_frac)] + \
+        [tuple(float(v) for v in p.split("/")) for p in (args.spreads.split(",") if args.spreads else ["0.24/0.12"])]
+    spreads = {f"spreads dz {dz} m / root {root} Z": replace(base, relative_depth_sigma_m=dz, drm_sigma_frac=root)
+               for dz, root in pairs}
     variants = [(f"{k}, ankle {float(h):.2f} m", replace(v, ankle_height_m=float(h)))
                 for k, v in spreads.items() for h in args.heights.split(",")]
     scores: dict[str, list] = {}
