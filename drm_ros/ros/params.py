@@ -185,7 +185,7 @@ PARAMS: tuple[Param, ...] = (
     Param("ground_floor_frame", "base_footprint", "ground_plane tf: a frame whose z axis points up and whose "
           "z = 0 plane is the floor.", pattern=r"[A-Za-z_/][A-Za-z0-9_/]*"),
     Param("ground_ankle_height_m", 0.11, "Height above the floor of the detector's ankle point for a standing foot "
-          "(m; the joint centre is ~0.07-0.08 m up, the detector marks it higher; chosen on a calibration split).",
+          "(m; the joint centre is ~0.07-0.08 m up, the detector marks it higher; chosen on calibration splits).",
           range=(0.0, 0.3, 0.0)),
     Param("ground_gate_k", 5.0, "The floor's depth is used only within this many combined sigmas of DRM's own.",
           range=(0.5, 20.0, 0.0)),
