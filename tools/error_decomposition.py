@@ -1,5 +1,7 @@
 """Where the 3D error of a model comes from, on a labelled dataset folder: 3D joints rebuilt from
 (predicted or true 2D) x (predicted or true depth), root-relative error over the 12 scored joints.
+"pred 2D" is the 2D the model publishes (the 2D branch's); "refined 2D" the projection of its 3D
+joints (the lifter's shift of them, which the 3D is lifted from).
 
     .venv/bin/python tools/error_decomposition.py [--data data/synth_test] [--num 100] [--model PATH]
 
@@ -37,8 +39,8 @@ def main() -> int:
     torch.set_num_threads(2)
     size = tuple(int(v) for v in args.input_size.split("x")) if args.input_size else None
     est = PoseEstimator.from_file(args.model, input_size=size)
-    rows = {k: [] for k in ("pred 2D + pred depth (the model)", "pred 2D + true depth", "true 2D + pred depth",
-                            "true 2D + true depth (sanity)")}
+    rows = {k: [] for k in ("pred 2D + pred depth (the model)", "pred 2D + true depth", "refined 2D + true depth",
+                            "true 2D + pred depth", "true 2D + true depth (sanity)")}
     root_rel = []
     for s in load_any(args.data)[: args.num]:
         p = est.estimate(read_rgb(s.image_path), s.camera)
@@ -54,6 +56,9 @@ def main() -> int:
             z_pred = p.joints3d[k, :17, 2] - p.roots[k, 2] + s.joints3d[g, ROOT, 2]  # predicted relative depth, true root
             rows["pred 2D + pred depth (the model)"].append(rel_error(p.joints3d[k, :17], gt))
             rows["pred 2D + true depth"].append(rel_error(s.camera.backproject(p.joints2d[k, :17], z_true), gt))
+            # the 2D the model lifts its 3D from (its depth head's shift of the 2D branch's joints)
+            refined = s.camera.project(p.joints3d[k, :17])
+            rows["refined 2D + true depth"].append(rel_error(s.camera.backproject(refined, z_true), gt))
             rows["true 2D + pred depth"].append(rel_error(s.camera.backproject(s.joints2d[g, :17], z_pred), gt))
             rows["true 2D + true depth (sanity)"].append(rel_error(s.camera.backproject(s.joints2d[g, :17], z_true), gt))
             root_rel.append(abs(p.roots[k, 2] - s.joints3d[g, ROOT, 2]) / s.joints3d[g, ROOT, 2])
