@@ -342,13 +342,13 @@ def clean_span(pts: np.ndarray, fps: float) -> tuple[int, int]:
     return max(spans, key=lambda s: s[1] - s[0])
 
 
-def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float):
-    """Keep the clean span, subsample to OUT_FPS, put the lowest foot point of the clip on z = 0
+def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float, out_fps: float = OUT_FPS):
+    """Keep the clean span, subsample to out_fps, put the lowest foot point of the clip on z = 0
     and the middle of the root's horizontal range at x = y = 0 (keeps float16 rounding small).
     -> (points, head_rot, dt, (first, end, total) source frames kept)."""
     first, end = clean_span(pts, src_fps)
     kept = (first, end, len(pts))
-    step = int(round(src_fps / OUT_FPS))
+    step = int(round(src_fps / out_fps))
     pts, head = pts[first:end:step].copy(), head[first:end:step].copy()
     feet = [POINTS.index(n) for n in ("left_ankle", "right_ankle", "left_toe", "right_toe")]
     pts[..., 2] -= pts[:, feet, 2].min()
