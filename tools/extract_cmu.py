@@ -167,21 +167,26 @@ def asf_forward_kinematics(skel: AsfSkeleton, motion: dict[str, np.ndarray]):
     then spans start -> start + R @ direction * length."""
     root = motion["root"]
     vals = dict(zip(skel.root_order, root.T))
-    n = len(root)
     root_pos = np.stack([vals["tx"], vals["ty"], vals["tz"]], axis=-1)
     rot_keys = [k for k in skel.root_order if k.startswith("r")]
     root_rot = euler("".join(k[1] for k in rot_keys), np.stack([vals[k] for k in rot_keys], axis=-1))
+    local = {}
+    for bone in skel.order:
+        if skel.dofs[bone]:
+            c = skel.axes[bone]
+            local[bone] = c @ euler("".join(d[1] for d in skel.dofs[bone]), motion[bone]) @ c.T
+    return bone_chain(skel, root_pos, root_rot, local)
+
+
+def bone_chain(skel: AsfSkeleton, root_pos: np.ndarray, root_rot: np.ndarray, local: dict[str, np.ndarray]):
+    """Forward kinematics from each bone's rotation relative to its parent, expressed in the
+    rest-pose world axes (C @ M @ C^T for AMC; bones missing from `local` do not turn).
+    -> (start, end, rot) dicts per bone as asf_forward_kinematics describes."""
+    n = len(root_pos)
     start, end, rot = {"root": root_pos}, {"root": root_pos}, {"root": root_rot}
     for bone in skel.order:
         parent = skel.parent[bone]
-        dofs = skel.dofs[bone]
-        c = skel.axes[bone]
-        if dofs:
-            m = euler("".join(d[1] for d in dofs), motion[bone])
-            local = c @ m @ c.T
-        else:
-            local = np.broadcast_to(np.eye(3), (n, 3, 3))
-        rot[bone] = rot[parent] @ local
+        rot[bone] = rot[parent] @ local[bone] if bone in local else np.broadcast_to(rot[parent], (n, 3, 3))
         start[bone] = end[parent]
         end[bone] = start[bone] + rot[bone] @ (skel.direction[bone] * skel.length[bone])
     return start, end, rot
@@ -189,7 +194,12 @@ def asf_forward_kinematics(skel: AsfSkeleton, motion: dict[str, np.ndarray]):
 
 def asf_points(skel: AsfSkeleton, motion: dict[str, np.ndarray]):
     """-> (points (F, 18, 3) metres in OUR axes, head_rot (F, 3, 3)): CMU bones -> our points."""
-    start, end, rot = asf_forward_kinematics(skel, motion)
+    return bone_points(skel, *asf_forward_kinematics(skel, motion))
+
+
+def bone_points(skel: AsfSkeleton, start: dict, end: dict, rot: dict):
+    """CMU bones (start, end, rot dicts from asf_forward_kinematics or bone_chain) -> our points:
+    (points (F, 18, 3) metres in OUR axes, head_rot (F, 3, 3))."""
     scale = 0.0254 / skel.unit  # CMU: unit 0.45, i.e. CMU_LENGTH_TO_M
     mid = lambda b: 0.5 * (start[b] + end[b])  # noqa: E731
     pick = {
@@ -332,13 +342,13 @@ def clean_span(pts: np.ndarray, fps: float) -> tuple[int, int]:
     return max(spans, key=lambda s: s[1] - s[0])
 
 
-def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float):
-    """Keep the clean span, subsample to OUT_FPS, put the lowest foot point of the clip on z = 0
+def finish_clip(pts: np.ndarray, head: np.ndarray, src_fps: float, out_fps: float = OUT_FPS):
+    """Keep the clean span, subsample to out_fps, put the lowest foot point of the clip on z = 0
     and the middle of the root's horizontal range at x = y = 0 (keeps float16 rounding small).
     -> (points, head_rot, dt, (first, end, total) source frames kept)."""
     first, end = clean_span(pts, src_fps)
     kept = (first, end, len(pts))
-    step = int(round(src_fps / OUT_FPS))
+    step = int(round(src_fps / out_fps))
     pts, head = pts[first:end:step].copy(), head[first:end:step].copy()
     feet = [POINTS.index(n) for n in ("left_ankle", "right_ankle", "left_toe", "right_toe")]
     pts[..., 2] -= pts[:, feet, 2].min()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Print what the motion assets hold: clips, frames, chirality, standing heights, and the CMU
-bone lengths against DeepMimic's (median over frames, then over clips). Heights and lengths are
+"""Print what the motion assets hold (the opt-in exp-map CMU corpus too): clips, frames, chirality,
+standing heights, and the CMU bone lengths against DeepMimic's (median over frames, then over clips). Heights and lengths are
 as the generator serves them: every rig scaled to the DeepMimic body's size (motion.rig_factor;
 the factors applied are printed per asset).
 
@@ -14,7 +14,8 @@ from collections import Counter
 import numpy as np
 
 from drm_ros.synth import motion_checks as checks
-from drm_ros.synth.motion import ASSET, CLIP_LIST, CMU_ASSET, DEEPMIMIC_EXTRA_ASSET, P, MotionLibrary, rig_factor
+from drm_ros.synth.motion import (ASSET, CLIP_LIST, CMU_ASSET, CMU_EXPMAP_ASSET, DEEPMIMIC_EXTRA_ASSET, P, MotionLibrary,
+                                  rig_factor)
 
 
 def chest_fraction(points: np.ndarray) -> float:
@@ -27,7 +28,9 @@ def chest_fraction(points: np.ndarray) -> float:
 def main() -> int:
     listing = json.loads(CLIP_LIST.read_text())["clips"]
     bones = {}
-    for name, path in (("deepmimic", ASSET), ("deepmimic_extra", DEEPMIMIC_EXTRA_ASSET), ("cmu", CMU_ASSET)):
+    # cmu_expmap: the OPT-IN corpus (motion.CORPUS2, lifter `motion: all2`), not in the default ASSETS
+    for name, path in (("deepmimic", ASSET), ("deepmimic_extra", DEEPMIMIC_EXTRA_ASSET), ("cmu", CMU_ASSET),
+                       ("cmu_expmap", CMU_EXPMAP_ASSET)):
         lib = MotionLibrary(path=path)
         frames = {c: len(lib.points[c]) for c in lib.clips}
         heads = np.array([checks.standing_head_height(lib.points[c]) for c in lib.clips])

@@ -22,6 +22,11 @@ ASSET = ASSET_DIR / "deepmimic_joints.npz"
 DEEPMIMIC_EXTRA_ASSET = ASSET_DIR / "deepmimic_extra_joints.npz"
 CMU_ASSET = ASSET_DIR / "cmu_joints.npz"
 ASSETS = (ASSET, DEEPMIMIC_EXTRA_ASSET, CMU_ASSET)  # where named clips are looked up, in this order
+# OPT-IN second CMU corpus (exp-map files, other subjects and trials; PROVENANCE.md). Not in ASSETS,
+# so `clips: training`, training_clips() and training_points() (the shipped recipes) are unchanged;
+# a lifter selects it with `motion: all2`.
+CMU_EXPMAP_ASSET = ASSET_DIR / "cmu_expmap_joints.npz"
+CORPUS2 = ASSETS + (CMU_EXPMAP_ASSET,)
 # Per-clip descriptions and the held-out clips (test splits only, never trained on).
 CLIP_LIST = ASSET_DIR / "clips.json"
 POINTS = ("root", "chest", "neck", "head", "right_hip", "right_knee", "right_ankle", "right_toe",
@@ -131,10 +136,10 @@ def held_out_clips() -> set[str]:
     return {c for c, entry in listing["clips"].items() if entry["held_out"]}
 
 
-def training_clips() -> list[str]:
-    """Every clip of every asset except the held-out ones: what `clips: training` selects."""
+def training_clips(paths: Sequence[Path] = ASSETS) -> list[str]:
+    """Every clip of `paths` except the held-out ones; of ASSETS: what `clips: training` selects."""
     skip = held_out_clips()
-    return sorted(c for c in _open(ASSETS) if c not in skip)
+    return sorted(c for c in _open(paths) if c not in skip)
 
 
 def training_points(paths: Sequence[Path] = ASSETS, exclude: Iterable[str] | None = None) -> dict[str, np.ndarray]:

@@ -20,6 +20,7 @@ the original; measured at 12k steps it gained nothing (model card, lever 9), so 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import time
@@ -44,7 +45,8 @@ class LifterConfig:
     name: str = "lifter"
     synth_configs: list[str] = field(default_factory=lambda: ["config/synth/train.yaml"])  # scene sampling
     # "synth": the synth configs' own clips; "all": every clip of every motion asset (DeepMimic,
-    # CMU) except the held-out ones (assets/clips.json), each clip equally likely
+    # CMU) except the held-out ones (assets/clips.json), each clip equally likely; "all2": the same
+    # with the opt-in exp-map CMU corpus too (motion.CORPUS2)
     motion: str = "synth"
     val_synth_config: str = "config/synth/test_near.yaml"  # held-out motions, for the log only
     people: int = 200_000  # projected training people (sampled once, cached in out_dir)
@@ -81,7 +83,7 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
     joints_net (N, J2D, 2), joints3d (N, 18, 3) camera frame, f_net (N,), camera_net (N, 4): the
     network input's pinhole fx, fy, cx, cy."""
     from drm_ros.synth.config import load_config
-    from drm_ros.synth.motion import MotionLibrary, coco_joints, sample_shape
+    from drm_ros.synth.motion import CORPUS2, MotionLibrary, coco_joints, sample_shape, training_clips
     from drm_ros.synth.scene import _choose_clip, _place, pose_person
     from drm_ros.synth.rig import sample_rig
 
@@ -89,10 +91,13 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
     if motion == "all":
         library = MotionLibrary("training")
         cfg["clip_weights"] = {}
+    elif motion == "all2":  # every training clip of every asset including the exp-map CMU corpus
+        library = MotionLibrary(training_clips(CORPUS2), path=CORPUS2)
+        cfg["clip_weights"] = {}
     elif motion == "synth":
         library = MotionLibrary(cfg.get("clips"))
     else:
-        raise ValueError(f"lifter motion must be 'synth' or 'all', got {motion!r}")
+        raise ValueError(f"lifter motion must be 'synth', 'all' or 'all2', got {motion!r}")
     rng = np.random.default_rng(seed)
     body_wild = dict(cfg["body"], joint_perturb_deg=extra_perturb_deg)
     j2d, j3d, fnet, cnet = [], [], [], []
@@ -120,20 +125,23 @@ def sample_projected(num: int, synth_config: str, seed: int, input_size, extra_p
             "f_net": np.asarray(fnet[:num], np.float32), "camera_net": np.asarray(cnet[:num], np.float32)}
 
 
-def generator_inputs(synth_config: str) -> list:
+def generator_inputs(synth_config: str, motion: str = "synth") -> list:
     """What sampled people depend on beyond the arguments: the synth config's contents (not its
-    path), the motion assets' bytes and the rule that sizes their rigs (motion.REF_CHAIN)."""
+    path), the motion assets' bytes and the rule that sizes their rigs (motion.REF_CHAIN). Only
+    `motion: all2` reads the opt-in asset, so only its key hashes it (other keys stay as they were)."""
     from drm_ros.synth.config import load_config
-    from drm_ros.synth.motion import ASSETS, REF_CHAIN
+    from drm_ros.synth.motion import ASSETS, CORPUS2, REF_CHAIN
 
-    return [load_config(synth_config), REF_CHAIN, PEOPLE_FORMAT, [hashlib.sha1(p.read_bytes()).hexdigest() for p in ASSETS]]
+    assets = CORPUS2 if motion == "all2" else ASSETS
+    return [load_config(synth_config), REF_CHAIN, PEOPLE_FORMAT, [hashlib.sha1(p.read_bytes()).hexdigest() for p in assets]]
 
 
 def load_or_sample(folder: Path, name: str, num: int, synth_config: str, *args, **kwargs) -> dict[str, np.ndarray]:
     """`sample_projected(num, synth_config, *args, **kwargs)`, cached in `folder` under a name keyed by
     its arguments and `generator_inputs` (a changed setting, config file or motion asset samples anew
     instead of reusing stale people)."""
-    key = hashlib.sha1(json.dumps([num, synth_config, args, kwargs, generator_inputs(synth_config)],
+    motion = inspect.signature(sample_projected).bind(num, synth_config, *args, **kwargs).arguments.get("motion", "synth")
+    key = hashlib.sha1(json.dumps([num, synth_config, args, kwargs, generator_inputs(synth_config, motion)],
                                   default=str).encode()).hexdigest()[:10]
     path = folder / f"{name}_{key}.npz"
     if path.is_file():
