@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from drm_ros.camera import Camera, Letterbox
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import LEFT_HIP, NUM_COCO_JOINTS, NUM_JOINTS, RIGHT_HIP, ROOT, add_pelvis
+from drm_ros.uncertainty import drm_distance_sigma
 
 STRIDE = 4
 J2D = NUM_COCO_JOINTS  # joints the 2D branch predicts; the pelvis is derived from the hips
@@ -242,7 +243,8 @@ def lift_to_3d(joints_net: np.ndarray, joint_score: np.ndarray, score: np.ndarra
     uv_all = np.concatenate([uv, camera.project(xyz[:, ROOT : ROOT + 1])], axis=1)
     jscore = np.concatenate([joint_score, np.minimum(joint_score[:, LEFT_HIP], joint_score[:, RIGHT_HIP])[:, None]], axis=1)
     boxes = joint_boxes(uv_all, jscore)
-    return PoseSet(np.asarray(score, dtype=np.float64), boxes, xyz[:, ROOT].copy(), xyz, uv_all, jscore)
+    return PoseSet(np.asarray(score, dtype=np.float64), boxes, xyz[:, ROOT].copy(), xyz, uv_all, jscore,
+                   root_sigma=drm_distance_sigma(xyz[:, ROOT]))
 
 
 def joint_boxes(uv: np.ndarray, joint_score: np.ndarray, min_score: float = 0.2, margin: float = 0.1) -> np.ndarray:

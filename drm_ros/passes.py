@@ -81,7 +81,7 @@ def concat(sets: list[PoseSet]) -> PoseSet:
     if not sets:
         return PoseSet.empty()
     return PoseSet(*(np.concatenate([getattr(s, f) for s in sets]) for f in
-                     ("scores", "boxes", "roots", "joints3d", "joints2d", "joint_scores", "ids")))
+                     ("scores", "boxes", "roots", "joints3d", "joints2d", "joint_scores", "ids", "root_sigma")))
 
 
 def oks(a2d: np.ndarray, a_score: np.ndarray, b2d: np.ndarray, b_score: np.ndarray, min_score: float = 0.2) -> float:

@@ -21,10 +21,15 @@ class PoseSet:
     joints2d: np.ndarray  # (N, J, 2)
     joint_scores: np.ndarray  # (N, J) in [0, 1]
     ids: np.ndarray = field(default=None)  # (N,) tracking ids; -1 until a tracker assigns one
+    # (N,) 1-sigma error of the root's distance along its viewing ray, metres (drm_ros/uncertainty.py);
+    # NaN where unknown (ground truth, people read back from a message without it)
+    root_sigma: np.ndarray = field(default=None)
 
     def __post_init__(self):
         if self.ids is None:
             self.ids = -np.ones(len(self.scores), dtype=np.int64)
+        if self.root_sigma is None:
+            self.root_sigma = np.full(len(self.scores), np.nan)
 
     @classmethod
     def empty(cls, num_joints: int = NUM_JOINTS) -> "PoseSet":
@@ -37,7 +42,7 @@ class PoseSet:
     def select(self, index) -> "PoseSet":
         """The people picked by a boolean mask or an index array."""
         return PoseSet(self.scores[index], self.boxes[index], self.roots[index], self.joints3d[index],
-                       self.joints2d[index], self.joint_scores[index], self.ids[index])
+                       self.joints2d[index], self.joint_scores[index], self.ids[index], self.root_sigma[index])
 
     def with_ids(self, ids) -> "PoseSet":
         return replace(self, ids=np.asarray(ids, dtype=np.int64))
@@ -50,8 +55,9 @@ class PoseSet:
         if not n:
             return cls.empty()
         arr = lambda key, shape: np.array([p[key] for p in persons], dtype=np.float64).reshape(shape)  # noqa: E731
+        sigma = np.array([np.nan if p.get("root_sigma") is None else p["root_sigma"] for p in persons], dtype=np.float64)
         return cls(arr("score", (n,)), arr("bbox", (n, 4)), arr("root", (n, 3)), arr("joints3d", (n, NUM_JOINTS, 3)),
-                   arr("joints2d", (n, NUM_JOINTS, 2)), arr("joint_scores", (n, NUM_JOINTS)))
+                   arr("joints2d", (n, NUM_JOINTS, 2)), arr("joint_scores", (n, NUM_JOINTS)), root_sigma=sigma)
 
     def to_json_dict(self) -> dict:
         """The documented JSON of `drm infer --json`."""
@@ -61,6 +67,8 @@ class PoseSet:
                 {
                     "score": float(self.scores[i]),
                     "root": [float(v) for v in self.roots[i]],
+                    # 1-sigma along the root's viewing ray, m (null: unknown)
+                    "root_sigma": None if not np.isfinite(self.root_sigma[i]) else round(float(self.root_sigma[i]), 4),
                     "joints3d": self.joints3d[i].astype(float).round(4).tolist(),
                     "joints2d": self.joints2d[i].astype(float).round(2).tolist(),
                     "joint_scores": self.joint_scores[i].astype(float).round(4).tolist(),

@@ -163,9 +163,11 @@ def test_unknown_distortion_model_raises():
 
 def test_poses_to_msg_is_self_describing_and_round_trips():
     poses = poses_from([person((0, 0, 3)), person((1, 0, 4))]).with_ids([4, -1])
+    poses.root_sigma[:] = [0.4, np.nan]  # the second person's uncertainty unknown
     header = Header(frame_id="cam_optical")
     header.stamp.sec, header.stamp.nanosec = 12, 345
     msg = poses_to_msg(poses, header)
+    assert msg.skeletons[1].root_covariance[0] == -1 and not np.any(msg.skeletons[1].root_covariance[1:])
     assert list(msg.joint_names) == list(JOINT_NAMES)
     assert list(zip(msg.bone_start, msg.bone_end)) == list(BONES)
     assert msg.header.frame_id == "cam_optical" and msg.header.stamp.nanosec == 345
@@ -174,6 +176,7 @@ def test_poses_to_msg_is_self_describing_and_round_trips():
     assert np.allclose(back.joints3d, poses.joints3d) and np.allclose(back.roots, poses.roots)
     assert np.allclose(back.joints2d, poses.joints2d, atol=1e-3)
     assert list(back.ids) == [4, -1]
+    assert back.root_sigma[0] == pytest.approx(0.4) and np.isnan(back.root_sigma[1])
 
 
 def test_markers_layout():
@@ -194,6 +197,16 @@ def test_markers_layout():
         assert 0 <= m.color.r <= 1 and 0 <= m.color.g <= 1 and 0 <= m.color.b <= 1 and m.color.a == 1
     assert (rest[0].color.r, rest[0].color.g, rest[0].color.b) != (rest[2].color.r, rest[2].color.g, rest[2].color.b)
     assert rest[0].points[17].z == pytest.approx(3.0)
+
+
+def test_markers_show_the_root_uncertainty_along_the_viewing_ray():
+    poses = poses_from([person((1, 0, 4))]).with_ids([5])
+    poses.root_sigma[:] = 0.5
+    bar = poses_to_markers(poses, Header(frame_id="cam_optical"), lifetime_sec=0.25).markers[3]
+    assert (bar.ns, bar.id, bar.type) == ("person_5", 2, Marker.LINE_LIST) and bar.color.a < 1
+    ends = np.array([(q.x, q.y, q.z) for q in bar.points])
+    ray = poses.roots[0] / np.linalg.norm(poses.roots[0])
+    assert np.allclose(ends, [poses.roots[0] - 0.5 * ray, poses.roots[0] + 0.5 * ray])
 
 
 def test_parameter_table_defaults_valid_and_invalid_values_rejected():

@@ -108,6 +108,11 @@ def test_fusion_weights_plane_and_drm_by_their_variances():
     expected = (zp / sp**2 + zd / sd**2) / (1 / sp**2 + 1 / sd**2)
     assert res.poses.roots[0, 2] == pytest.approx(expected, rel=1e-9)
     assert abs(expected - zp) < abs(zd - zp)
+    # the published uncertainty is the fused one, as a distance along the ray: below DRM's own
+    fused_z = 1 / np.sqrt(1 / sp**2 + 1 / sd**2)
+    distance = np.linalg.norm(res.poses.roots[0])
+    assert res.poses.root_sigma[0] == pytest.approx(fused_z * distance / res.poses.roots[0, 2], rel=1e-9)
+    assert res.poses.root_sigma[0] < RefineSettings().drm_sigma_frac * distance
 
 
 def test_the_foot_on_the_floor_is_used_not_the_raised_one():
@@ -123,8 +128,10 @@ def test_a_wrong_plane_and_a_jumping_person_are_gated():
     truth = poses_in_camera([world_person(4.0, 0.3)], R, C)
     drm = with_depth_error(truth, [0.05])
     wrong_plane = GroundPlane(R[:, 2], 2.5 * C[2])  # the floor said to be 1.95 m lower than it is
+    drm.root_sigma[:] = 0.5
     res = refine(drm, wrong_plane, CAM)
     assert res.status[0] == GATED and np.array_equal(res.poses.joints3d, drm.joints3d)
+    assert res.poses.root_sigma[0] == 0.5  # DRM's depth kept, and its uncertainty with it
     jumper = with_depth_error(poses_in_camera([world_person(4.0, 0.3, lift=0.6)], R, C), [0.05])
     res = refine(jumper, GroundPlane(R[:, 2], C[2]), CAM)
     assert res.status[0] == GATED and np.array_equal(res.poses.roots, jumper.roots)

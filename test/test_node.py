@@ -176,6 +176,9 @@ def test_in_process_end_to_end_and_every_bad_raw_input(ros, capfd):
         for s in out.skeletons:  # metric 3D in front of the camera, 2D inside the image
             assert s.root.z > 0 and 0 <= s.score <= 1
             assert -50 <= s.joints[-1].u <= rig.rgb.shape[1] + 50
+            cov = np.asarray(s.root_covariance).reshape(3, 3)  # known, symmetric, long along the ray
+            ray = np.array([s.root.x, s.root.y, s.root.z]) / np.linalg.norm([s.root.x, s.root.y, s.root.z])
+            assert cov[0, 0] > 0 and np.allclose(cov, cov.T) and ray @ cov @ ray > 4 * np.trace(cov) / 3 - ray @ cov @ ray
 
         truncated = rgb_image_msg(rig.rgb, rig.next_stamp(), FRAME_ID)
         truncated.data = bytes(truncated.data)[: len(truncated.data) // 2]

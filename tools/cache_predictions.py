@@ -21,7 +21,8 @@ CACHE = Path("runs/prediction_cache")
 
 def cache_path(data: str) -> Path:
     model = Path("model/drm_default.pt").stat()
-    key = hashlib.sha1(f"{Path(data).resolve()}|{model.st_size}|{model.st_mtime_ns}".encode()).hexdigest()[:12]
+    # "poses2": PoseSets carry root_sigma since session 11 (older pickles lack the field)
+    key = hashlib.sha1(f"{Path(data).resolve()}|{model.st_size}|{model.st_mtime_ns}|poses2".encode()).hexdigest()[:12]
     return CACHE / f"{Path(data).name}_{key}.pkl"
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
-from drm_ros.bags.typestore import typestore
+from drm_ros.bags.typestore import PACKAGE, typestore
 
 
 class BagWriter:
@@ -49,10 +50,28 @@ class BagWriter:
         self._writer.write(self._connections[topic], int(timestamp_ns), cdr)
 
 
+def _store_for(conn):
+    """Our typestore, or, for a drm_ros message recorded with an older definition of itself (the
+    bag stores each topic's definition), a typestore of that recorded definition: fields added
+    since then are simply absent from the objects it reads."""
+    store = typestore()
+    if not conn.msgtype.startswith(f"{PACKAGE}/") or not conn.digest.startswith("RIHS01_"):
+        return store
+    if conn.msgtype in store.types and store.hash_rihs01(conn.msgtype) == conn.digest:
+        return store
+    data = getattr(conn.msgdef, "data", "")
+    if not data:
+        raise ValueError(f"{conn.topic}: {conn.msgtype} was recorded with another definition than this "
+                         "drm_ros's, and the bag does not store it")
+    recorded = get_typestore(Stores.ROS2_KILTED)
+    recorded.register(get_types_from_msg(data, conn.msgtype))
+    return recorded
+
+
 def read_messages(path: str | Path, topics: list[str] | None = None):
     """Yield (topic, timestamp_ns, message object) in bag order."""
-    store = typestore()
     with Reader(Path(path)) as reader:
         conns = [c for c in reader.connections if topics is None or c.topic in topics]
+        stores = {c.id: _store_for(c) for c in conns}
         for conn, t, raw in reader.messages(connections=conns):
-            yield conn.topic, t, store.deserialize_cdr(raw, conn.msgtype)
+            yield conn.topic, t, stores[conn.id].deserialize_cdr(raw, conn.msgtype)

@@ -15,6 +15,7 @@ from drm_ros.bags.typestore import (
 from drm_ros.camera import Camera
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import BONES, JOINT_NAMES, NUM_JOINTS
+from drm_ros.uncertainty import covariance_fields, sigma_from_fields
 
 
 def _t(name: str):
@@ -55,6 +56,7 @@ def skeleton_array(poses: PoseSet, stamp_ns: int, frame_id: str):
     if poses.joints3d.shape[1:] != (NUM_JOINTS, 3):
         raise ValueError(f"poses must have {NUM_JOINTS} joints, got shape {poses.joints3d.shape}")
     skeletons = []
+    cov = covariance_fields(poses.roots, poses.root_sigma)
     for i in range(len(poses)):
         j3, j2, conf = poses.joints3d[i], poses.joints2d[i], poses.joint_scores[i]
         joints = [keypoint(position=point(x=float(j3[j, 0]), y=float(j3[j, 1]), z=float(j3[j, 2])),
@@ -64,7 +66,7 @@ def skeleton_array(poses: PoseSet, stamp_ns: int, frame_id: str):
         skeletons.append(skeleton(
             id=int(poses.ids[i]) if poses.ids[i] >= 0 else 0xFFFFFFFF,  # uint32: untracked = max
             score=float(poses.scores[i]), bbox=np.asarray(poses.boxes[i], dtype=np.float32),
-            root=point(x=float(r[0]), y=float(r[1]), z=float(r[2])), joints=joints))
+            root=point(x=float(r[0]), y=float(r[1]), z=float(r[2])), root_covariance=cov[i], joints=joints))
     bones = np.array(BONES, dtype=np.uint16).reshape(-1, 2)
     return _t(SKELETON_ARRAY_TYPE)(header=header(stamp_ns, frame_id), joint_names=list(JOINT_NAMES),
                                    bone_start=bones[:, 0].copy(), bone_end=bones[:, 1].copy(), skeletons=skeletons)
@@ -126,6 +128,10 @@ def poseset_from_skeletons(msg) -> PoseSet:
                 j2[i, j] = (kp.u, kp.v)
                 conf[i, j] = kp.confidence
     ids = np.array([-1 if s.id == 0xFFFFFFFF else s.id for s in msg.skeletons], dtype=np.int64)
+    roots = np.array([(s.root.x, s.root.y, s.root.z) for s in msg.skeletons])
+    # a bag recorded before the message had root_covariance reads as "unknown"
+    rows = np.array([getattr(s, "root_covariance", None) if getattr(s, "root_covariance", None) is not None
+                     else [-1.0] + [0.0] * 8 for s in msg.skeletons], dtype=np.float64)
     return PoseSet(np.array([s.score for s in msg.skeletons], dtype=np.float64),
                    np.array([np.asarray(s.bbox, dtype=np.float64) for s in msg.skeletons]).reshape(n, 4),
-                   np.array([(s.root.x, s.root.y, s.root.z) for s in msg.skeletons]), j3, j2, conf, ids)
+                   roots, j3, j2, conf, ids, sigma_from_fields(roots, rows))

@@ -32,6 +32,7 @@ from drm_ros.ground.plane import GroundPlane
 from drm_ros.plausibility import person_heights
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import JOINT_INDEX, LEFT_HIP, RIGHT_HIP, ROOT
+from drm_ros.uncertainty import DRM_DISTANCE_SIGMA_FRAC
 
 ANKLES = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"])
 HEIGHT_JOINTS = [JOINT_INDEX[n] for n in ("nose", "left_shoulder", "right_shoulder", "left_ankle", "right_ankle")]
@@ -67,7 +68,7 @@ class RefineSettings:
     # calibration splits' mean 0.12 costs 0.5 AP_root against 0.09 (calibration_sweep.log).
     relative_depth_sigma_m: float = 0.17  # DRM's error of dz at the ankle
     upright_offset_sigma_m: float = 0.15  # pelvis off the vertical above the feet (stride, lean)
-    drm_sigma_frac: float = 0.12  # DRM's root depth error, fraction of the depth
+    drm_sigma_frac: float = DRM_DISTANCE_SIGMA_FRAC  # DRM's root depth error, fraction of the depth (0.12)
     plane_height_sigma_m: float = 0.02  # a measured mounting (params, TF); AutoPlane sets its own
     plane_tilt_sigma_deg: float = 0.5
     gate_k: float = 5.0  # k=3 and 5 measured on the calibration and test splits: 5 is as good or better on every metric
@@ -224,6 +225,10 @@ def refine(poses: PoseSet, plane: GroundPlane | None, camera: Camera, s: RefineS
     w_p, w_d = 1 / sp[consistent] ** 2, 1 / sd[consistent] ** 2
     fused[consistent] = (w_p * zp[consistent] + w_d * drm[consistent]) / (w_p + w_d)
     out = shift_depth(poses, fused - drm, camera)
+    # the fused depth's sigma, as a distance along the ray (drm_ros/uncertainty.py: the same fraction)
+    sigma = out.root_sigma.copy()
+    sigma[consistent] = np.linalg.norm(out.roots[consistent], axis=-1) / fused[consistent] / np.sqrt(w_p + w_d)
+    out = replace(out, root_sigma=sigma)
     counts = {"no_feet": int((status == NO_FEET).sum()), "gated": int((status == GATED).sum()),
               "refined": int((status == REFINED).sum()), "frames_plane_rejected": int(not plane_ok)}
     return RefineResult(out, status, zp, sp, drm, counts, evidence)

@@ -14,6 +14,7 @@ import numpy as np
 from drm_ros.camera import Camera, CameraError
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import BONES, JOINT_NAMES, NUM_JOINTS
+from drm_ros.uncertainty import covariance_fields
 
 __all__ = ["ImageError", "CameraError", "image_to_rgb", "compressed_to_rgb", "compressed_size",
            "camera_from_info", "poses_to_msg", "UNTRACKED_ID"]
@@ -170,6 +171,7 @@ def poses_to_msg(poses: PoseSet, header):
     j3 = poses.joints3d.astype(float)
     j2 = poses.joints2d.astype(float)
     conf = np.clip(poses.joint_scores.astype(float), 0.0, 1.0)
+    cov = covariance_fields(poses.roots, poses.root_sigma)
     for i in range(len(poses)):
         joints = [Keypoint3D(position=Point(x=j3[i, j, 0], y=j3[i, j, 1], z=j3[i, j, 2]),
                              u=j2[i, j, 0], v=j2[i, j, 1], confidence=conf[i, j]) for j in range(NUM_JOINTS)]
@@ -177,7 +179,8 @@ def poses_to_msg(poses: PoseSet, header):
         pid = int(poses.ids[i])
         out.skeletons.append(Skeleton3D(
             id=pid if pid >= 0 else UNTRACKED_ID, score=float(np.clip(poses.scores[i], 0, 1)),
-            bbox=np.asarray(poses.boxes[i], dtype=np.float32), root=Point(x=r[0], y=r[1], z=r[2]), joints=joints))
+            bbox=np.asarray(poses.boxes[i], dtype=np.float32), root=Point(x=r[0], y=r[1], z=r[2]),
+            root_covariance=cov[i], joints=joints))
     return out
 
 

@@ -2,7 +2,9 @@
 
 Layout: a DELETEALL first (so people who left the view vanish at once rather than when their
 lifetime runs out), then per person one namespace `person_<id>` holding marker 0 = joints
-(SPHERE_LIST) and marker 1 = bones (LINE_LIST), coloured by id as in the debug overlay.
+(SPHERE_LIST), marker 1 = bones (LINE_LIST), coloured by id as in the debug overlay, and, when
+the root's uncertainty is known, marker 2 = a faint bar through the pelvis along its viewing ray,
++-1 sigma long (PoseSet.root_sigma): where a single camera may have placed the person.
 The lifetime of a few frame periods removes markers if the node stops publishing.
 """
 from __future__ import annotations
@@ -19,6 +21,8 @@ from drm_ros.skeleton import BONES
 
 JOINT_DIAMETER_M = 0.06
 BONE_WIDTH_M = 0.025
+SIGMA_BAR_WIDTH_M = 0.04
+SIGMA_BAR_ALPHA = 0.35
 
 
 def _duration(seconds: float) -> Duration:
@@ -42,7 +46,7 @@ def poses_to_markers(poses: PoseSet, header, lifetime_sec: float, min_joint_scor
         ok = (poses.joint_scores[i] >= min_joint_score) & np.all(np.isfinite(poses.joints3d[i]), axis=1)
         pts = [Point(x=float(x), y=float(y), z=float(z)) for x, y, z in poses.joints3d[i]]
         # Untracked people share one namespace, so give each its own marker ids.
-        base = 0 if pid >= 0 else 2 * i
+        base = 0 if pid >= 0 else 3 * i
         joints = Marker(header=header, ns=person_namespace(pid), id=base, type=Marker.SPHERE_LIST,
                         action=Marker.ADD, lifetime=lifetime, color=color,
                         points=[pts[j] for j in np.flatnonzero(ok)])
@@ -56,4 +60,14 @@ def poses_to_markers(poses: PoseSet, header, lifetime_sec: float, min_joint_scor
             if ok[a] and ok[b_]:
                 bones.points.extend([pts[a], pts[b_]])
         out.markers.extend([joints, bones])
+        root, sigma = poses.roots[i], float(poses.root_sigma[i])
+        if np.isfinite(sigma) and np.all(np.isfinite(root)) and np.linalg.norm(root) > 0:
+            ray = root / np.linalg.norm(root)
+            bar = Marker(header=header, ns=person_namespace(pid), id=base + 2, type=Marker.LINE_LIST,
+                         action=Marker.ADD, lifetime=lifetime,
+                         color=ColorRGBA(r=float(r), g=float(g), b=float(b), a=SIGMA_BAR_ALPHA),
+                         points=[Point(x=float(x), y=float(y), z=float(z)) for x, y, z in (root - sigma * ray, root + sigma * ray)])
+            bar.pose.orientation.w = 1.0
+            bar.scale.x = SIGMA_BAR_WIDTH_M
+            out.markers.append(bar)
     return out
