@@ -12,6 +12,11 @@ person's spread, form a pool of whole-skeleton error vectors (with their joint s
 which is added to each projected pose. Occlusion, truncation, left/right confusions and
 heavy tails come with it for free.
 
+Pose-matched noise (`noise_match`, INFERRED, model card lever 25): the 2D branch's error depends on
+the pose, the view and where the person sits in the image (crossed legs, a side view, a foot
+outside the frame). With `noise_match = k` each person draws its error from one of the k pool
+people whose TRUE 2D looks most like its own (pose_signature), instead of from anyone.
+
 Procedural diversity: a share of the people get joint rotations far larger than the renders'
 (`extra_perturb_deg`) so the lifter also sees poses no clip contains. Optionally (`mirror`,
 INFERRED) a share of each batch is mirrored left/right, a mirrored motion being as plausible as
@@ -67,6 +72,7 @@ class LifterConfig:
     refine_weight: float = 1.0
     ray_input: bool = False  # the lifter also sees the root's viewing ray (lifter.lifter_input)
     mirror: float = 0.0  # share of each batch mirrored left/right (make_batch)
+    noise_match: int = 0  # > 0: draw each person's 2D error from its k nearest pool people (matched_donors)
     seed: int = 0
     threads: int = 1
     out_dir: str = "runs/lifter"
@@ -161,6 +167,7 @@ class NoisePool:
 
     residual: torch.Tensor
     score: torch.Tensor
+    true_2d: torch.Tensor | None = None  # the pool people's true 2D joints, network pixels (pose matching)
 
     @classmethod
     def from_cache(cls, cache: dict) -> "NoisePool":
@@ -168,12 +175,35 @@ class NoisePool:
         score = cache["joint_score"].float()
         gt_root = 0.5 * (gt[:, LEFT_HIP] + gt[:, RIGHT_HIP])
         s = spread_px(gt, gt_root, torch.ones_like(score))
-        return cls(((est - gt) / s[:, None, None]).clamp(-5, 5), score)
+        return cls(((est - gt) / s[:, None, None]).clamp(-5, 5), score, gt)
 
     @classmethod
     def clean(cls, n: int = 1) -> "NoisePool":
         """No noise, full confidence: the true-2D condition."""
         return cls(torch.zeros(n, J2D, 2), torch.ones(n, J2D))
+
+
+def pose_signature(joints_net: torch.Tensor, input_size) -> torch.Tensor:
+    """What the 2D branch's error depends on, as one vector per person: the true 2D pose relative
+    to the root in units of its spread, which joints lie inside the network input (truncation),
+    and the log of the spread (apparent size). The weights (2 per in/out flag, 1 per log unit)
+    put a joint leaving the frame on a par with a limb moving by two spreads. (P, J, 2) -> (P, D)."""
+    root = 0.5 * (joints_net[:, LEFT_HIP] + joints_net[:, RIGHT_HIP])
+    s = spread_px(joints_net, root, torch.ones(joints_net.shape[:2]))
+    pose = (joints_net - root[:, None]) / s[:, None, None]
+    w, h = input_size
+    inside = ((joints_net[..., 0] >= 0) & (joints_net[..., 0] < w) & (joints_net[..., 1] >= 0) & (joints_net[..., 1] < h))
+    return torch.cat([pose.flatten(1), 2.0 * inside.float(), s.log()[:, None]], dim=1)
+
+
+def matched_donors(joints_net: torch.Tensor, pool: NoisePool, k: int, input_size, chunk: int = 4096) -> torch.Tensor:
+    """For each person, the indices of the k pool people nearest in pose_signature: (P, k)."""
+    donors = pose_signature(pool.true_2d, input_size)
+    out = []
+    for start in range(0, joints_net.shape[0], chunk):
+        d = torch.cdist(pose_signature(joints_net[start:start + chunk], input_size), donors)
+        out.append(d.topk(k, dim=1, largest=False).indices)
+    return torch.cat(out)
 
 
 def mirrored(clean: torch.Tensor, j3d: torch.Tensor, flip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -255,6 +285,12 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     n = people["joints_net"].shape[0]
     log(f"{n} training people, {val['joints_net'].shape[0]} held-out, noise pool of {len(pool.score)} "
         f"({time.time() - t0:.0f} s)")
+    donors = None
+    if cfg.noise_match > 0:
+        if pool.true_2d is None:
+            raise ValueError("noise_match needs a noise pool with true 2D joints (noise_data)")
+        donors = matched_donors(people["joints_net"], pool, cfg.noise_match, cfg.input_size)
+        log(f"pose-matched noise: each person draws from its {cfg.noise_match} nearest pool people ({time.time() - t0:.0f} s)")
     lifter = PoseLifter(J2D, cfg.width, cfg.blocks, cfg.dropout, cfg.refine_2d, cfg.ray_input)
     opt = torch.optim.AdamW(lifter.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     warmup = max(1, cfg.steps // 20)  # linear warm-up, then cosine decay to 2 % of the peak
@@ -275,7 +311,10 @@ def pretrain(cfg: LifterConfig, pool: NoisePool, log=print) -> Path:
     running = []
     for step in range(start, cfg.steps + 1):
         idx = torch.randint(n, (cfg.batch_size,), generator=g)
-        noise_idx = torch.randint(len(pool.score), (cfg.batch_size,), generator=g)
+        if donors is None:
+            noise_idx = torch.randint(len(pool.score), (cfg.batch_size,), generator=g)
+        else:
+            noise_idx = donors[idx, torch.randint(donors.shape[1], (cfg.batch_size,), generator=g)]
         flip = torch.rand(cfg.batch_size, generator=g) < cfg.mirror if cfg.mirror > 0 else None
         features, _, dz_t, size_t, shift_t = make_batch(people, idx, pool, noise_idx, flip, cfg.ray_input)
         dz, log_size, shift, _ = lifter(features)
