@@ -12,7 +12,9 @@ from drm_ros.movenet_weights import load_state
 from drm_ros.network import DRMNet, NetworkConfig
 from drm_ros.paths import DEFAULT_MODEL, model_path
 from drm_ros.training.config import TrainConfig
-from drm_ros.training.lifting import NoisePool, load_or_sample, make_batch, sample_projected
+from drm_ros.training.lifting import (
+    BOUND_MOTION, NoisePool, load_or_sample, make_batch, matched_donors, pose_signature, sample_projected,
+)
 from drm_ros.training.trainer import train
 
 
@@ -176,7 +178,7 @@ def test_pretrain_then_finetune_with_the_lifter_fixed(tmp_path, ray):
     assert drm(["synth", "--out", str(data), "--num", "4", "--seed", "5", "--workers", "0"]) == 0
     lcfg = {"people": 200, "val_people": 50, "steps": 20, "batch_size": 32, "width": 32, "blocks": 1,
             "input_size": [192, 160], "noise_data": [str(data)], "out_dir": str(tmp_path / "lifter"),
-            "synth_configs": ["config/synth/train.yaml"], "ray_input": ray}
+            "synth_configs": ["config/synth/train.yaml"], "ray_input": ray, "noise_match": 4 if ray else 0}
     (tmp_path / "l.yaml").write_text(yaml.safe_dump(lcfg))
     assert drm(["pretrain-lifter", "--config", str(tmp_path / "l.yaml")]) == 0
     lifter_file = tmp_path / "lifter" / "lifter.pt"
@@ -200,6 +202,27 @@ def test_pretrain_then_finetune_with_the_lifter_fixed(tmp_path, ray):
         j = torch.rand(1, 1, J2D, 2) * 50 + 50
         with pytest.raises(ValueError, match="pass camera_net"):
             net.depth(torch.rand(1, 8, 10, 12), torch.rand(1, 1, J2D, 96), j, j[:, :, 11:13].mean(2), torch.rand(1, 1, J2D))
+        # a lifter that has seen the test motions is a bound, never the start of a model
+        bound = torch.load(lifter_file, weights_only=True)
+        bound["config"]["motion"] = BOUND_MOTION
+        torch.save(bound, tmp_path / "bound.pt")
+        (tmp_path / "b.yaml").write_text(yaml.safe_dump({**cfg, "init_lifter": str(tmp_path / "bound.pt")}))
+        with pytest.raises(ValueError, match="held-out test motions"):
+            train(TrainConfig.load(tmp_path / "b.yaml"))
+
+
+def test_pose_matched_noise_draws_from_people_posed_alike():
+    rng = np.random.default_rng(0)
+    base = torch.from_numpy(rng.uniform(100, 200, (2, J2D, 2))).float()
+    donors = torch.cat([base[[0]] + torch.randn(5, J2D, 2), base[[1]] + torch.randn(5, J2D, 2)])
+    pool = NoisePool(torch.zeros(10, J2D, 2), torch.ones(10, J2D), donors)
+    near = matched_donors(base, pool, 5, (384, 288))
+    assert set(near[0].tolist()) == {0, 1, 2, 3, 4} and set(near[1].tolist()) == {5, 6, 7, 8, 9}
+    outside = base[[0]].clone()
+    outside[0, -2:, 1] = 400  # both ankles below the image: truncation is part of the match
+    sig_in, sig_out = pose_signature(base[[0]], (384, 288)), pose_signature(outside, (384, 288))
+    assert sig_in[0, 2 * J2D:3 * J2D].tolist() == [2.0] * J2D  # weight 2 per joint inside
+    assert sig_out[0, 2 * J2D:3 * J2D].tolist() == [2.0] * (J2D - 2) + [0.0, 0.0]
 
 
 def test_training_clips_setting_never_includes_held_out_motion():

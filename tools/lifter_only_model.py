@@ -26,7 +26,7 @@ def main() -> None:
     net.load_state_dict(load_state(), strict=False)
     net.depth_head.lifter.load_state_dict(lifter["state_dict"])
     size = tuple(int(v) for v in args.input_size.split("x"))
-    save_model(args.out, net, size, {"name": "lifter_only", "lifter": args.lifter}, half=True)
+    save_model(args.out, net, size, {"name": "lifter_only", "lifter": args.lifter, "lifter_motion": lc.get("motion")}, half=True)
     print(f"written {args.out}")
 
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from drm_ros.checkpoint import load_model, save_model
+from drm_ros.training.lifting import BOUND_MOTION
 
 
 def main() -> int:
@@ -21,6 +22,8 @@ def main() -> int:
     ap.add_argument("--flip-test", action="store_true", help="network config lifter_flip_test: true")
     args = ap.parse_args()
     net, info = load_model(args.trained)
+    if (info.get("meta") or {}).get("lifter_motion") == BOUND_MOTION:
+        raise SystemExit(f"{args.trained} reads depth with a lifter trained on the held-out test motions: a bound, never shipped")
     if args.flip_test:
         from drm_ros.network import DRMNet
 

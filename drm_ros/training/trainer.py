@@ -70,6 +70,10 @@ def build_network(cfg: TrainConfig) -> DRMNet:
         if lifter is None:
             raise ValueError("init_lifter is set but the network has no lifter (network: {lifter: true})")
         saved = torch.load(cfg.init_lifter, map_location="cpu", weights_only=True)
+        from drm_ros.training.lifting import BOUND_MOTION
+        if saved["config"].get("motion") == BOUND_MOTION:
+            raise ValueError(f"init_lifter {cfg.init_lifter} was pretrained on the held-out test motions "
+                             f"(motion: {BOUND_MOTION}): a bound, not a starting point for a model")
         if bool(saved["config"].get("refine_2d", False)) != lifter.refine_2d:
             raise ValueError(f"init_lifter {cfg.init_lifter} has refine_2d={saved['config'].get('refine_2d', False)} but the "
                              f"network has lifter_refine_2d={lifter.refine_2d}: they must match")
