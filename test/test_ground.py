@@ -238,15 +238,20 @@ def test_the_auto_plane_does_not_depend_on_its_seed():
     """The fit is the least truncated cost (plane_fit.msac_plane), not the most inliers among a
     few random triples: the floor and the uncertainty it claims agree across seeds."""
     R, C = rig(2.5, 20.0, 3.0)
-    planes = []
-    for seed in range(4):
-        auto = AutoPlane(FitSettings(seed=seed))
-        for frame in _crowd(np.random.default_rng(5), R, C):
-            auto.update(frame)
-        planes.append((auto.plane.up, auto.plane.height, auto.tilt_sigma_deg))
-    for up, height, sigma in planes[1:]:
-        assert np.allclose(up, planes[0][0], atol=1e-9) and height == pytest.approx(planes[0][1], abs=1e-9)
-        assert sigma == pytest.approx(planes[0][2], rel=0.2)  # the bootstrap's own resampling differs
+    for orientation in ("ankles3d", "fused"):
+        planes = []
+        for seed in range(4):
+            auto = AutoPlane(FitSettings(seed=seed, orientation=orientation))
+            for frame in _crowd(np.random.default_rng(5), R, C):
+                auto.update(frame)
+            planes.append((auto.plane, auto.tilt_sigma_deg))
+        for plane, sigma in planes[1:]:
+            if orientation == "ankles3d":  # the 3D fit itself is deterministic
+                assert np.allclose(plane.up, planes[0][0].up, atol=1e-9)
+                assert plane.height == pytest.approx(planes[0][0].height, abs=1e-9)
+            else:  # fused: the two tilts are weighed by the bootstrap's sigmas, which resample
+                assert plane.angle_to_deg(planes[0][0]) < 0.2 and plane.height == pytest.approx(planes[0][0].height, abs=0.02)
+            assert sigma == pytest.approx(planes[0][1], rel=0.2)  # the bootstrap's own resampling differs
 
 
 def test_an_auto_plane_too_uncertain_is_not_offered():

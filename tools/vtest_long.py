@@ -6,6 +6,7 @@ reference. A static camera learns its floor in its first seconds; the 30-frame d
 seconds. The calibration is the demo's assumed one (60 deg HFOV): vtest ships none.
 
     .venv/bin/python tools/vtest_long.py --start 250 --frames 30 60 120 240
+    .venv/bin/python tools/vtest_long.py --start 500 --frames 240 --orientations ankles3d fused image2d
 """
 import argparse
 import os
@@ -22,6 +23,7 @@ from vtest_ground import SAMPLE, headline, run, run_offline  # noqa: E402
 
 from drm_ros.bench.recall import VTEST  # noqa: E402
 from drm_ros.camera import Camera  # noqa: E402
+from drm_ros.ground.fit import FitSettings  # noqa: E402
 from drm_ros.ground.session import GroundDepth  # noqa: E402
 from drm_ros.inference import PoseEstimator  # noqa: E402
 
@@ -45,6 +47,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--start", type=int, default=250, help="first frame (the demo's: 250)")
     ap.add_argument("--frames", type=int, nargs="+", default=[30, 60, 120, 240])
+    ap.add_argument("--orientations", nargs="+", default=[FitSettings.orientation],
+                    help="where the learnt floor's tilt comes from (FitSettings.orientation; default: the default)")
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     camera = Camera.from_yaml_dict(yaml.safe_load((SAMPLE / "camera_info.yaml").read_text()))
@@ -55,12 +59,13 @@ def main() -> int:
         print(f"== frames {args.start}-{args.start + len(part) - 1} ({len(part)})")
         frames, _, _ = run(part, camera, GroundDepth("off"))
         print(f"  DRM alone        {headline(frames)}")
-        ground = GroundDepth("auto")
-        frames, labels, _ = run(part, camera, ground)
-        print(f"  auto, online     {headline(frames)}")
-        frames, _, done = run_offline(part, camera)
-        print(f"  auto, offline    {headline(frames)}")
-        print(f"    floor: {done.describe()}")
+        for orientation in args.orientations:
+            fit = FitSettings(orientation=orientation)
+            frames, labels, _ = run(part, camera, GroundDepth("auto", fit=fit))
+            print(f"  auto ({orientation}), online     {headline(frames)}")
+            frames, _, done = run_offline(part, camera, fit=fit)
+            print(f"  auto ({orientation}), offline    {headline(frames)}")
+            print(f"    floor: {done.describe()}")
     return 0
 
 

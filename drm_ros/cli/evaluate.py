@@ -50,9 +50,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="--ground-plane auto: online = the floor learnt frame by frame, as the node does; offline "
                              "= learnt from ALL images first, then applied to every image (drm_ros/ground/offline.py) "
                              "(default: %(default)s)")
-    parser.add_argument("--floor-orientation", choices=("ankles3d", "image2d", "fused"), default="ankles3d",
+    parser.add_argument("--floor-orientation", choices=("ankles3d", "image2d", "fused"), default=None,
                         help="--ground-plane auto: where the learnt floor's tilt comes from (node parameter "
-                             "ground_floor_orientation; drm_ros/ground/fit.py) (default: %(default)s)")
+                             "ground_floor_orientation; drm_ros/ground/fit.py) (default: fused)")
     add_pass_options(parser)
     add_backend_option(parser)
 
@@ -118,11 +118,12 @@ def run(args: argparse.Namespace) -> int:
         print("drm eval: --floor-pass offline learns the floor from all the images, so it needs --ground-plane auto",
               file=sys.stderr)
         return 1
-    if args.floor_orientation != "ankles3d" and args.ground_plane != "auto":
+    if args.floor_orientation is not None and args.ground_plane != "auto":
         print("drm eval: --floor-orientation chooses how a learnt floor is tilted, so it needs --ground-plane auto",
               file=sys.stderr)
         return 1
     from drm_ros.ground.fit import FitSettings
+    fit = FitSettings(orientation=args.floor_orientation or FitSettings.orientation)
 
     ground = None
     if args.ground_plane != "off" and args.floor_pass == "online":
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"drm eval: --ground-plane known needs every image's 'ground' annotation; {args.data} lacks it "
                   f"on {sum(s.ground is None for s in samples)} of {len(samples)} images", file=sys.stderr)
             return 1
-        ground = GroundDepth(args.ground_plane, fit=FitSettings(orientation=args.floor_orientation))
+        ground = GroundDepth(args.ground_plane, fit=fit)
     try:
         scores, predictions = evaluate_dataset(estimator, samples, progress=_progress, ground=ground)
     except (FileNotFoundError, CameraError, ImageError) as exc:
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         from drm_ros.ground.offline import floor_pass
         from drm_ros.metrics import evaluate
 
-        done = floor_pass(predictions, [s.camera for s in samples], fit=FitSettings(orientation=args.floor_orientation))
+        done = floor_pass(predictions, [s.camera for s in samples], fit=fit)
         predictions = done.poses
         scores = evaluate(predictions, samples)
     print(format_table(scores))

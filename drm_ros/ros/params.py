@@ -189,7 +189,7 @@ PARAMS: tuple[Param, ...] = (
           range=(0.0, 0.3, 0.0)),
     Param("ground_gate_k", 5.0, "The floor's depth is used only within this many combined sigmas of DRM's own.",
           range=(0.5, 20.0, 0.0)),
-    Param("ground_floor_orientation", "ankles3d", "ground_plane auto: where the learnt floor's tilt comes from: "
+    Param("ground_floor_orientation", "fused", "ground_plane auto: where the learnt floor's tilt comes from: "
           "ankles3d = a plane through DRM's 3D ankles; image2d = people's 2D body points against their feet (no "
           "depth; height from the ankles along it); fused = both, averaged by their variances.",
           choices=("ankles3d", "image2d", "fused")),
