@@ -136,8 +136,9 @@ def test_bag_eval_offline_floor_pass_scores_the_refined_recording(synth_bag, tmp
     from drm_ros.cli import main as drm
 
     report_path = tmp_path / "report.json"
+    floor_file = tmp_path / "floor.yaml"
     assert drm(["bag", "eval", "--bag", str(synth_bag), "--ground-plane", "auto", "--floor-pass", "offline",
-                "--json", str(report_path)]) == 0
+                "--param", f"ground_floor_file:={floor_file}", "--json", str(report_path)]) == 0
     report = json.loads(report_path.read_text())
     assert report["node_exit_code"] == 0, report["node_log"]
     assert report["frames_with_output"] == 6
@@ -145,5 +146,15 @@ def test_bag_eval_offline_floor_pass_scores_the_refined_recording(synth_bag, tmp
     assert floor["floor_pass"] == "offline" and floor["floors"].startswith("frames 0-5: ")
     counted = floor["no_feet"] + floor["gated"] + floor["refined"]
     assert counted == report["metrics"]["num_pred_persons"] > 0
+    # the floor learnt offline is kept for a live node on the same camera (ground_floor_file)
+    if "no floor trusted" in floor["floors"]:
+        assert floor["floor_file"] == "not written: no floor was learnt" and not floor_file.exists()
+    else:
+        from drm_ros.bags.io import read_messages
+        from drm_ros.ground.floor_file import load_floor
+
+        saved = load_floor(floor["floor_file"])
+        image = next(m for t, _, m in read_messages(synth_bag) if t.endswith("compressed"))
+        assert saved.frame_id == image.header.frame_id and f"camera {saved.plane.height:.2f} m" in floor["floors"]
     with pytest.raises(SystemExit, match="needs --ground-plane auto"):
         drm(["bag", "eval", "--bag", str(synth_bag), "--floor-pass", "offline"])

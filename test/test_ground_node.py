@@ -10,6 +10,8 @@ from geometry_msgs.msg import TransformStamped
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker
 
+from pathlib import Path
+
 from drm_ros.ground.plane import GroundPlane
 from drm_ros.ros.ground_plane import MARKER_NS
 from drm_ros.ros.tf_static import TF_STATIC_QOS, TfStaticBuffer
@@ -19,6 +21,7 @@ from test_node import FRAME_ID, Rig, ros  # noqa: F401 - the module-scoped rclpy
 
 pytestmark = pytest.mark.ros
 HEIGHT, PITCH, ROLL = 1.35, 12.0, 2.0
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 def _quaternion(R: np.ndarray) -> tuple[float, float, float, float]:
@@ -125,3 +128,60 @@ def test_node_in_auto_mode_reports_that_it_has_no_floor_yet(ros):  # noqa: F811
         assert {kv.key: kv.value for kv in status.values}["source"] == "auto"
     finally:
         rig.close()
+
+
+def _ground_status(diagnostics, ns: str):
+    for arr in reversed(list(diagnostics.messages)):
+        for s in arr.status:
+            if ns in s.name and s.name.endswith("ground plane"):
+                return s
+    return None
+
+
+def test_node_starts_from_a_saved_floor_and_keeps_the_one_it_learns(ros, tmp_path):  # noqa: F811
+    """ground_floor_file: the saved floor is in use from the first frame (drawn, reported); a corrupt
+    file is one clear error and the floor is learnt from scratch; what is learnt is written when the
+    node stops, and reads back."""
+    import cv2
+
+    from drm_ros.camera import Camera
+    from drm_ros.ground.floor_file import SavedFloor, calibration_of, load_floor, save_floor
+    from roshelpers import good_frame
+
+    rgb = good_frame()
+    camera = Camera.default_for(rgb.shape[1], rgb.shape[0])
+    truth = GroundPlane.from_height_pitch_roll(4.5, 20.0, -2.0)
+    path = save_floor(tmp_path / "floor.yaml", SavedFloor(truth, 1.5, 0.3, FRAME_ID, calibration_of(camera), 50, "test"))
+    rig = Rig(ros, "cam_floor_file", ground_plane="auto", ground_floor_file=str(path), diagnostics_period_sec=0.2)
+    diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
+    try:
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)  # the first frame: the saved floor is already there
+        marker = wait_until(lambda: next((m for arr in list(rig.markers.messages) for m in arr.markers
+                                          if m.ns == MARKER_NS and m.action == Marker.ADD and m.header.stamp == stamp), None),
+                            10, "the saved floor's marker on the first frame")
+        assert np.allclose(truth.heights(np.array([[p.x, p.y, p.z] for p in marker.points])), 0.0, atol=1e-6)
+        status = wait_until(lambda: (lambda s: s if s is not None and "saved floor" in s.message else None)(
+            _ground_status(diagnostics, "cam_floor_file")), 10, "the saved floor on /diagnostics")
+        assert "starting from the floor saved in" in {kv.key: kv.value for kv in status.values}["floor file"]
+    finally:
+        rig.close()
+
+    path.write_text("up: [0, -1\n  camera_height_m: :")  # corrupt: one error, then learnt from scratch and rewritten
+    rig = Rig(ros, "cam_floor_file2", ground_plane="auto", ground_floor_file=str(path))
+    try:
+        rig.set_camera_info()
+        frames = sorted((SAMPLE / "vtest").glob("frame_*.jpg"))[:20]  # 768x576, the frame rig.rgb comes from
+        for f in frames:
+            stamp = rig.next_stamp()
+            rig.send_raw(rgb_image_msg(cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB), stamp, FRAME_ID))
+            rig.expect_served(stamp)
+        assert "ground_floor_file: floor file" in rig.read_log() and "is not readable YAML" in rig.read_log()
+        assert rig.node._ground.depth.plane is not None, rig.node._ground.depth.describe()
+    finally:
+        rig.close()  # deactivate: the learnt floor is written
+    learnt = load_floor(path)
+    assert learnt.frame_id == FRAME_ID and learnt.calibration == calibration_of(camera) and learnt.people >= 4
+    assert 2.0 < learnt.plane.height < 8.0 and 5.0 < learnt.plane.pitch_deg < 40.0  # vtest's camera looks down at people

@@ -35,8 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          "offline = the node runs with its floor and depth filter off, then the floor is learnt from "
                          "ALL frames and applied to every frame from the first, and each track's depth is smoothed "
                          "forwards and backwards (drm_ros/ground/offline.py, drm_ros/depth_smoother.py; --param "
-                         "depth_filter_alpha/beta set the smoother's gains, alpha 1.0 = none); hindsight only an "
-                         "evaluator has (default: %(default)s)")
+                         "depth_filter_alpha/beta set the smoother's gains, alpha 1.0 = none; --param "
+                         "ground_floor_file:=F writes the floor learnt, for a live node on the same camera); "
+                         "hindsight only an evaluator has (default: %(default)s)")
 
 
 def run(args) -> int:

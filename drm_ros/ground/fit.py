@@ -228,12 +228,16 @@ class AutoPlane:
         return keys
 
     def _stopped_fitting(self) -> bool:
+        return self.fits(self.plane) is False
+
+    def fits(self, plane: GroundPlane) -> bool | None:
+        """Do the recent people still stand on `plane`? None until `check_points` ankles are in."""
         if len(self._points) < self.s.check_points:
-            return False
+            return None
         recent = np.array([r[2] for r in list(self._points)[-self.s.check_points:]])
-        n, c = self.plane.up, self.plane.height - self.s.ankle_height_m  # the ankle-level plane
+        n, c = plane.up, plane.height - self.s.ankle_height_m  # the ankle-level plane
         err = relative_depth_residual(recent, n[None], np.array([c]))[0]
-        return float(np.mean(err < self.s.inlier_depth_frac)) < self.s.reset_inlier_fraction
+        return float(np.mean(err < self.s.inlier_depth_frac)) >= self.s.reset_inlier_fraction
 
     def _refit(self) -> None:
         pts = np.array([r[2] for r in self._points]).reshape(-1, 3)

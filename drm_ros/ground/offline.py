@@ -23,6 +23,7 @@ from drm_ros.camera import Camera
 from drm_ros.depth_filter import DepthFilter
 from drm_ros.depth_smoother import SMOOTHER_ALPHA, SMOOTHER_BETA, smooth_depths
 from drm_ros.ground.fit import AutoPlane, FitSettings
+from drm_ros.ground.floor_file import SavedFloor, calibration_of
 from drm_ros.ground.plane import GroundPlane
 from drm_ros.ground.refine import RefineResult, RefineSettings
 from drm_ros.ground.session import GroundDepth
@@ -40,6 +41,8 @@ class Stretch:
     height_sigma_m: float = float("nan")
     tilt_sigma_deg: float = float("nan")
     description: str = ""
+    people: int = 0  # people the floor was fitted to
+    camera: Camera | None = None
 
 
 @dataclass
@@ -51,6 +54,14 @@ class OfflinePass:
 
     def describe(self) -> str:
         return "; ".join(f"frames {s.start}-{s.stop - 1}: {s.description}" for s in self.stretches)
+
+    def last_floor(self, frame_id: str, note: str = "") -> SavedFloor | None:
+        """The floor of the last stretch that has one, to be saved (floor_file.py): what a node
+        watching the same camera can start from."""
+        s = next((s for s in reversed(self.stretches) if s.plane is not None), None)
+        if s is None:
+            return None
+        return SavedFloor(s.plane, s.tilt_sigma_deg, s.height_sigma_m, frame_id, calibration_of(s.camera), s.people, note)
 
 
 def learn_floors(frames: list[PoseSet], cameras: list[Camera], fit: FitSettings = FitSettings()) -> list[Stretch]:
@@ -69,7 +80,7 @@ def learn_floors(frames: list[PoseSet], cameras: list[Camera], fit: FitSettings 
         s.stop = k + 1
         if plane is not None:
             s.plane, s.height_sigma_m, s.tilt_sigma_deg = plane, auto.height_sigma_m, auto.tilt_sigma_deg
-            s.description = _describe(plane, auto)
+            s.description, s.people, s.camera = _describe(plane, auto), auto.num_people, camera
     for s in stretches:
         s.description = s.description or "no floor trusted (DRM's depth kept)"
     return stretches

@@ -101,6 +101,7 @@ def offline_node_params(node_params: dict | None) -> tuple[dict, dict]:
     for key in ("ground_ankle_height_m", "ground_gate_k", "ground_max_stature_m", "depth_filter_alpha", "depth_filter_beta"):
         cfg[key] = float(given.pop(key, cfg[key]))
     cfg["ground_floor_orientation"] = str(given.pop("ground_floor_orientation", cfg["ground_floor_orientation"]))
+    cfg["ground_floor_file"] = str(given.pop("ground_floor_file", ""))  # written with the floor learnt offline
     given.pop("ground_plane", None)
     given["depth_filter_alpha"] = 1.0
     return given, cfg
@@ -142,10 +143,12 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
     messages = read_bag(bag, [image_topic, info_topic])
     store = typestore()
     image_stamps = {}  # index in messages -> header stamp
+    frame_id = ""
     for i, m in enumerate(messages):
         if m.topic == image_topic:
             h = store.deserialize_cdr(m.raw, m.msgtype).header
             image_stamps[i] = h.stamp.sec * 1_000_000_000 + h.stamp.nanosec
+            frame_id = h.frame_id
     frame_stamps = list(image_stamps.values())
 
     # its own domain, always: the replay publishes /clock, which must not reach a robot's nodes
@@ -210,6 +213,12 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
     if floor_pass == "offline":
         predictions, done = offline_pass(frame_stamps, predictions, cameras, offline_cfg)
         floor = {"mode": "auto", "floor_pass": "offline", "floors": done.describe(), **done.totals}
+        if offline_cfg["ground_floor_file"]:  # for a live node on the same camera (its ground_floor_file)
+            from drm_ros.ground.floor_file import save_floor
+
+            learnt = done.last_floor(frame_id, note=f"learnt offline from {bag}")
+            floor["floor_file"] = (str(save_floor(offline_cfg["ground_floor_file"], learnt)) if learnt is not None
+                                   else "not written: no floor was learnt")
     report = score(frame_stamps, predictions, gt, cameras)
     if floor is not None:
         report["ground_plane"] = floor

@@ -7,7 +7,11 @@ from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker
 
+import time
+from pathlib import Path
+
 from drm_ros.ground.fit import FitSettings
+from drm_ros.ground.floor_file import FloorFileError, load_floor, save_floor
 from drm_ros.ground.plane import GroundPlane
 from drm_ros.ground.refine import RefineSettings
 from drm_ros.ground.session import GroundDepth
@@ -17,6 +21,7 @@ from drm_ros.ros.markers import _duration
 MARKER_NS = "ground_plane"
 MARKER_HALF_SIZE_M = (4.0, 3.0)  # along the camera's forward direction, sideways
 MARKER_AHEAD_M = 4.0  # the patch's centre this far in front of the camera's foot point
+FLOOR_SAVE_PERIOD_S = 30.0  # ground_floor_file is rewritten at most this often while a floor is learnt
 
 
 class NodeGround:
@@ -29,12 +34,22 @@ class NodeGround:
                                   max_stature_m=cfg["ground_max_stature_m"])
         self.tf = None
         self.error = ""
+        self._node = node
+        self.floor_file = cfg["ground_floor_file"] if self.mode == "auto" else ""
+        self.file_status = ""  # what the floor file did, for /diagnostics
+        self._frame_id = ""
+        self._saved_checked = False
+        self._saved_at = None  # monotonic time of the last write
+        if cfg["ground_floor_file"] and self.mode != "auto":
+            node.get_logger().warning(f"ground_floor_file is read and written only with ground_plane auto "
+                                      f"(ground_plane is '{self.mode}'): not used")
         if self.mode == "params":
             plane = GroundPlane.from_height_pitch_roll(cfg["ground_camera_height_m"], cfg["ground_camera_pitch_deg"],
                                                        cfg["ground_camera_roll_deg"])
             self.depth = GroundDepth("fixed", plane, settings)
         elif self.mode == "auto":
-            self.depth = GroundDepth("auto", settings=settings, fit=FitSettings(orientation=cfg["ground_floor_orientation"]))
+            self.depth = GroundDepth("auto", settings=settings, fit=FitSettings(orientation=cfg["ground_floor_orientation"]),
+                                     saved=self._load_floor_file(node, cfg["ground_floor_file"]))
         else:
             self.depth = GroundDepth("off", settings=settings)
         if self.mode == "tf":
@@ -47,6 +62,50 @@ class NodeGround:
             self._tf_frame = None
             self.error = f"waiting for a static transform from '{self.floor_frame}' on /tf_static"
             self.sub = node.create_subscription(TFMessage, "/tf_static", self.tf.add, TF_STATIC_QOS)
+
+    def _load_floor_file(self, node, path: str):
+        if not path:
+            return None
+        if not Path(path).exists():
+            self.file_status = f"{path} does not exist yet: it will hold the floor once one is learnt"
+            return None
+        try:
+            saved = load_floor(path)
+        except FloorFileError as exc:
+            self.file_status = f"not used: {exc}"
+            node.get_logger().error(f"ground_floor_file: {exc}; the floor is learnt from scratch (and the file "
+                                    f"rewritten once it is)")
+            return None
+        self.file_status = f"starting from the floor saved in {path}"
+        node.get_logger().info(f"ground_floor_file: starting from the saved floor (camera {saved.plane.height:.2f} m "
+                               f"up, pitch {saved.plane.pitch_deg:.1f} deg, +-{saved.tilt_sigma_deg:.1f} deg)")
+        return saved
+
+    def _check_saved(self, camera, frame_id: str) -> None:
+        """Once, at the first frame: was the saved floor learnt in this image frame and calibration?"""
+        if self._saved_checked or self.depth.saved is None:
+            return
+        self._saved_checked = True
+        try:
+            self.depth.saved.check_camera(camera, frame_id)
+        except FloorFileError as exc:
+            self.depth.drop_saved(str(exc))
+
+    def save_floor_file(self, force: bool = False) -> None:
+        """Write the floor learnt in this stream (at most every FLOOR_SAVE_PERIOD_S unless `force`)."""
+        if not self.floor_file or (not force and self._saved_at is not None
+                                   and time.monotonic() - self._saved_at < FLOOR_SAVE_PERIOD_S):
+            return
+        floor = self.depth.learnt_floor(self._frame_id, note=f"learnt by {self._node.get_fully_qualified_name()}")
+        if floor is None:
+            return
+        self._saved_at = time.monotonic()
+        try:
+            save_floor(self.floor_file, floor)
+            self.file_status = f"holds the floor learnt here ({floor.people} people)"
+        except OSError as exc:
+            self.file_status = f"cannot be written: {exc}"
+            self._node.get_logger().error(f"ground_floor_file: cannot write {self.floor_file}: {exc}")
 
     def _plane_from_tf(self, frame_id: str) -> None:
         if self._tf_frame == frame_id and self.depth.mode == "fixed":
@@ -67,7 +126,15 @@ class NodeGround:
     def apply(self, poses: PoseSet, camera, frame_id: str) -> PoseSet:
         if self.tf is not None:
             self._plane_from_tf(frame_id)
-        return self.depth.apply(poses, camera).poses
+        self._frame_id = frame_id
+        self._check_saved(camera, frame_id)
+        held = self.depth.saved is not None
+        out = self.depth.apply(poses, camera).poses
+        if held and self.depth.saved is None:
+            self.file_status = f"saved floor let go: {self.depth.saved_outcome}"
+            self._node.get_logger().info(f"ground_floor_file: {self.file_status}")
+        self.save_floor_file()
+        return out
 
     def marker(self, header, lifetime_sec: float) -> Marker:
         """The floor as a translucent patch in the image frame (DELETE when there is none)."""
@@ -93,6 +160,8 @@ class NodeGround:
         values = {"source": self.mode, "plane": self.depth.describe(), "people refined": str(totals["refined"]),
                   "people gated (kept DRM depth)": str(totals["gated"]),
                   "people without confident ankles": str(totals["no_feet"])}
+        if self.floor_file:
+            values["floor file"] = f"{self.floor_file}: {self.file_status}"
         if self.depth.plane is not None:
             values["camera height (m)"] = f"{self.depth.plane.height:.3f}"
             values["up in camera frame"] = " ".join(f"{v:.4f}" for v in self.depth.plane.up)

@@ -258,6 +258,8 @@ class DrmNode(LifecycleNode):
         if self._worker is not None:
             self._worker.join(timeout=30)
             self._worker = None
+        if self._ground is not None:
+            self._ground.save_floor_file(force=True)  # what the floor learnt survives a restart
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         for pub in self._pubs.values():

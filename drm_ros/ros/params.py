@@ -193,6 +193,9 @@ PARAMS: tuple[Param, ...] = (
           "ankles3d = a plane through DRM's 3D ankles; image2d = people's 2D body points against their feet (no "
           "depth; height from the ankles along it); fused = both, averaged by their variances.",
           choices=("ankles3d", "image2d", "fused")),
+    Param("ground_floor_file", "", "ground_plane auto: a YAML file that keeps the learnt floor across restarts: read "
+          "at configure (a static camera starts from the floor it knew; dropped if people stop fitting it), "
+          "rewritten every 30 s while a floor of its own is learnt and when the node stops; empty = none."),
     Param("ground_max_stature_m", 2.2, "A person the floor's depth would make taller than this (m) is not on that "
           "floor (a ramp, a raised road, a step) and keeps DRM's depth.", range=(1.5, 5.0, 0.0)),
     Param("diagnostics_period_sec", 1.0, "Period of the /diagnostics status.", range=(0.1, 60.0, 0.0)),
