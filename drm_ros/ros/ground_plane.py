@@ -2,13 +2,13 @@
 that shows it in RViz, and its line on /diagnostics. The geometry is drm_ros.ground."""
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker
-
-import time
-from pathlib import Path
 
 from drm_ros.ground.fit import FitSettings
 from drm_ros.ground.floor_file import FloorFileError, load_floor, save_floor
