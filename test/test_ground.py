@@ -305,3 +305,29 @@ def test_dataset_ground_annotation_round_trips_and_known_mode_needs_it(tmp_path,
     assert back[1].ground is None
     assert main(["eval", "--data", str(tmp_path), "--ground-plane", "known"]) == 1
     assert "needs every image's 'ground' annotation" in capsys.readouterr().err
+
+
+def test_the_floor_fit_polishes_towards_its_own_cost():
+    """msac_plane's polish weighs the least squares so that they minimise the relative depth
+    error the fit is scored by (plane_fit.relative_depth_weights). Ankles on a floor seen at
+    grazing angles, 8 % depth noise along the rays and 20 % wild points: over 20 draws the fit
+    ends within 5 % of the true plane's truncated cost in 90 % of them (polished with 1 / Z^2
+    instead, as before session 11: 13 % over)."""
+    from drm_ros.ground.plane_fit import msac_plane, relative_depth_residual, relative_depth_weights, truncated_cost
+
+    ratios, angles = [], []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        R, C = rig(5.0, 24.0, 1.0)
+        world = np.column_stack([rng.uniform(-6, 6, 150), rng.uniform(5, 20, 150), np.full(150, ANKLE_H)])
+        cam = (world - C) @ R.T
+        cam = cam[cam[:, 2] > 1]
+        cam = cam * (1 + rng.normal(0, 0.08, len(cam)))[:, None]  # DRM's depth error, along the rays
+        wild = rng.random(len(cam)) < 0.2
+        cam[wild] *= rng.uniform(0.6, 1.5, wild.sum())[:, None]
+        truth = GroundPlane(R[:, 2], C[2])
+        true_cost = truncated_cost(cam, truth.up[None], np.array([truth.height - ANKLE_H]), relative_depth_residual, 0.15)[0]
+        n, d, _ = msac_plane(cam, relative_depth_residual, 0.15, relative_depth_weights, 1000, 10, seed)
+        ratios.append(truncated_cost(cam, n[None], np.array([d]), relative_depth_residual, 0.15)[0] / true_cost)
+        angles.append(GroundPlane(n if n @ truth.up > 0 else -n, 1.0).angle_to_deg(truth))
+    assert np.percentile(ratios, 90) < 1.05 and max(angles) < 6.0

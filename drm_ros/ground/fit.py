@@ -4,7 +4,7 @@ upright people, accumulated over frames, with a confidence and a reset when it s
 Noise model: DRM's 3D ankles scatter ALONG their viewing rays (absolute depth is its weak part,
 ~10 % of the distance), so the fit (plane_fit.msac_plane, the one the residual metric uses) costs
 each ankle its relative depth error if the plane were true (|Z - Z_plane| / Z, truncated), and the
-polishing least squares weights points by 1 / Z^2. Deterministic: the former fit (200 triples,
+polishing least squares minimise that same error (plane_fit.relative_depth_weights). Deterministic: the former fit (200 triples,
 most inliers) moved a synthetic clip's floor over 1.2-4.4 deg from the truth with the seed.
 
 Uncertainty (floor_uncertainty.py): DRM's depth error is mostly per person (a size prior),
@@ -32,7 +32,7 @@ from drm_ros.ground.floor_orientation import OrientationError
 from drm_ros.ground.floor_uncertainty import people_bootstrap
 from drm_ros.ground.image_floor import HEIGHTS, fit_image_floor
 from drm_ros.ground.plane import GroundPlane, PlaneError
-from drm_ros.ground.plane_fit import msac_plane, relative_depth_residual
+from drm_ros.ground.plane_fit import msac_plane, relative_depth_residual, relative_depth_weights
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import JOINT_INDEX
 from drm_ros.tracking import gated_cost, greedy_pairs
@@ -154,10 +154,10 @@ def _mid_ray(poses: PoseSet, i: int, pair: tuple[str, str], s: FitSettings) -> n
 
 
 def fit_ankle_plane(pts: np.ndarray, s: FitSettings, seed: int, start: tuple | None = None):
-    """The ankle plane of least truncated relative depth error (weights 1 / Z^2 in the polish,
-    where DRM's noise is): (unit normal towards the camera, offset c > 0 with n.X + c = 0,
+    """The ankle plane of least truncated relative depth error (DRM's noise is along the rays):
+    (unit normal towards the camera, offset c > 0 with n.X + c = 0,
     inlier mask), or None."""
-    fit = msac_plane(pts, relative_depth_residual, s.inlier_depth_frac, 1.0 / pts[:, 2] ** 2,
+    fit = msac_plane(pts, relative_depth_residual, s.inlier_depth_frac, relative_depth_weights,
                      s.hypotheses, s.polish, seed, start)
     if fit is None or fit[2].sum() < 3:
         return None
