@@ -15,14 +15,6 @@ depth_filter_seq.log): alpha 0.5, beta 0.05 cut the median joint jitter 398 -> 2
 mean root error 824 -> 809 mm (PCKabs 10.2 -> 10.9, AP_root 5.3 -> 5.0); stronger filtering
 (alpha 0.3) calms more but lags behind real motion and loses accuracy. A track unseen for more
 than `max_gap` frames restarts from its next measurement.
-
-`by_uncertainty` (INFERRED, session 11): alpha and beta are the gains for a measurement as
-uncertain as DRM's own depth (uncertainty.DRM_DISTANCE_SIGMA_FRAC of the distance); a measurement
-with another published sigma (PoseSet.root_sigma: the floor's fused depth is 2-3 times surer) is
-weighed as a Kalman filter would weigh it against the same prediction: alpha_i = P / (P + s_i^2)
-with P = alpha s0^2 / (1 - alpha) the prediction's variance that makes alpha the gain at s0, and
-beta scaled alike. A person whose feet the floor sees in one frame and not in the next is then not
-pulled back and forth between the two depths as hard.
 """
 from __future__ import annotations
 
@@ -33,7 +25,6 @@ import numpy as np
 from drm_ros.camera import Camera
 from drm_ros.ground.refine import shift_depth
 from drm_ros.poses import PoseSet
-from drm_ros.uncertainty import DRM_DISTANCE_SIGMA_FRAC
 
 
 @dataclass
@@ -44,27 +35,18 @@ class _State:
 
 
 class DepthFilter:
-    def __init__(self, alpha: float = 0.5, beta: float = 0.05, max_gap: int = 3, by_uncertainty: bool = False):
+    def __init__(self, alpha: float = 0.5, beta: float = 0.05, max_gap: int = 3):
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"depth filter alpha must be in (0, 1], got {alpha}")
         if not 0.0 <= beta <= alpha:
             raise ValueError(f"depth filter beta must be in [0, alpha], got {beta}")
         self.alpha, self.beta, self.max_gap = float(alpha), float(beta), int(max_gap)
-        self.by_uncertainty = bool(by_uncertainty)
         self._states: dict[int, _State] = {}
         self._frame = 0
         self._camera: Camera | None = None
 
     def reset(self) -> None:
         self._states.clear()
-
-    def _gains(self, rel_sigma: float) -> tuple[float, float]:
-        """(alpha, beta) for a measurement whose depth is uncertain by `rel_sigma` of itself."""
-        if not self.by_uncertainty or self.alpha >= 1.0 or not (np.isfinite(rel_sigma) and rel_sigma > 0):
-            return self.alpha, self.beta
-        prior = self.alpha * DRM_DISTANCE_SIGMA_FRAC ** 2 / (1.0 - self.alpha)
-        alpha = prior / (prior + rel_sigma ** 2)
-        return alpha, self.beta * alpha / self.alpha
 
     def update(self, poses: PoseSet, camera: Camera) -> PoseSet:
         """Filter one frame's tracked poses (ids >= 0; untracked people pass unchanged)."""
@@ -91,9 +73,8 @@ class DepthFilter:
                 continue
             predicted = state.log_z + state.rate * gap
             residual = log_z - predicted
-            alpha, beta = self._gains(poses.root_sigma[i] / np.linalg.norm(poses.roots[i]))
-            state.log_z = predicted + alpha * residual
-            state.rate += beta * residual / gap
+            state.log_z = predicted + self.alpha * residual
+            state.rate += self.beta * residual / gap
             state.frame = self._frame
             delta[i] = np.exp(state.log_z) - z
         old = [pid for pid, s in self._states.items() if self._frame - s.frame > self.max_gap]

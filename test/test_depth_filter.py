@@ -67,21 +67,3 @@ def test_calibration_change_rescales_the_filtered_depth_at_once():
     sharper = Camera(640, 480, 1000.0, 1000.0, 320.0, 240.0)
     doubled = next(noisy_frames([10.0], 0.0))
     assert f.update(doubled, sharper).roots[0, 2] == pytest.approx(10.0, rel=1e-6)
-
-
-def test_a_surer_measurement_weighs_more_when_asked():
-    """by_uncertainty: alpha is the gain at DRM's own sigma (0.12 of the distance); a depth known
-    to 0.04 (the floor's) is followed closer, one of unknown sigma gets the plain gain."""
-    first, second = list(noisy_frames([6.0, 6.6], 0.0))
-    gains = {}
-    for name, sigma in (("drm", 0.12), ("floor", 0.04), ("unknown", np.nan)):
-        f = DepthFilter(alpha=0.5, beta=0.0, by_uncertainty=True)
-        f.update(first, CAMERA)
-        second.root_sigma[:] = sigma * np.linalg.norm(second.roots[0])
-        gains[name] = (f.update(second, CAMERA).roots[0, 2] - 6.0) / 0.6
-    plain = DepthFilter(alpha=0.5, beta=0.0)
-    plain.update(first, CAMERA)
-    assert gains["drm"] == pytest.approx(0.5, abs=0.03) and gains["unknown"] == pytest.approx(gains["drm"], abs=1e-9)
-    # Kalman: P = 0.5 * 0.12^2 / 0.5 = 0.0144, gain 0.0144 / (0.0144 + 0.04^2) = 0.9 (on log depth)
-    assert gains["floor"] == pytest.approx(0.9, abs=0.03)
-    assert (plain.update(second, CAMERA).roots[0, 2] - 6.0) / 0.6 == pytest.approx(gains["drm"], abs=1e-9)

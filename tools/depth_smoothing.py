@@ -46,7 +46,7 @@ def offline(predictions, sequence_of, samples, alpha: float, beta: float, both_w
 
 
 def filtered(predictions, sequence_of, samples, alpha: float, beta: float, ground_plane: str = "off",
-             both_ways: bool = False, by_uncertainty: bool = False):
+             both_ways: bool = False):
     if ground_plane == "offline":
         return offline(predictions, sequence_of, samples, alpha, beta, both_ways)
     if both_ways:
@@ -60,8 +60,7 @@ def filtered(predictions, sequence_of, samples, alpha: float, beta: float, groun
     out, tracker, depth_filter, ground, last = [], None, None, None, None
     for poses, seq, sample in zip(predictions, sequence_of, samples):
         if seq != last:  # a new clip: new camera, new people, new floor
-            tracker, ground, last = Tracker(), GroundDepth(ground_plane), seq
-            depth_filter = DepthFilter(alpha, beta, by_uncertainty=by_uncertainty)
+            tracker, depth_filter, ground, last = Tracker(), DepthFilter(alpha, beta), GroundDepth(ground_plane), seq
         poses = ground.apply(poses, sample.camera, sample.ground).poses
         out.append(depth_filter.update(tracker.update(poses, sample.camera), sample.camera))
     return out
@@ -93,9 +92,6 @@ def main() -> int:
     ap.add_argument("--data", default="data/synth_seq")
     ap.add_argument("--ground-plane", choices=("off", "known", "auto", "offline"), nargs="+", default=["off"])
     ap.add_argument("--both-ways", action="store_true", help="also the forward-backward smoother at each gain")
-    ap.add_argument("--by-uncertainty", action="store_true",
-                    help="also the live filter with each measurement weighed by its published sigma (DepthFilter)")
-    ap.add_argument("--gains", nargs="*", default=None, metavar="ALPHA,BETA", help="only these gain pairs")
     args = ap.parse_args()
     torch.set_num_threads(2)
     samples = load_any(args.data)
@@ -106,17 +102,12 @@ def main() -> int:
           f"labelled people")
     for mode in args.ground_plane:
         print(f"ground plane {mode}:")
-        gains = [tuple(float(v) for v in g.split(",")) for g in args.gains] if args.gains else \
-            [(1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.2, 0.02), (0.4, 0.0)]
-        for alpha, beta in gains:
-            variants = [(False, False)] + ([(True, False)] if args.both_ways and alpha < 1 else []) + \
-                       ([(False, True)] if args.by_uncertainty and alpha < 1 and mode != "offline" else [])
-            for both_ways, weighed in variants:
-                out = filtered(predictions, sequence_of, samples, alpha, beta, mode, both_ways, weighed)
+        for alpha, beta in ((1.0, 0.0), (0.7, 0.1), (0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.2, 0.02), (0.4, 0.0)):
+            for both_ways in (False, True) if args.both_ways and alpha < 1 else (False,):
+                out = filtered(predictions, sequence_of, samples, alpha, beta, mode, both_ways)
                 m = evaluate(out, samples)
                 jitter = np.median(np.concatenate([joint_jitter_mm(out[i:i + n]) for i, n in clips(sequence_of)]))
-                name = "both ways" if both_ways else "filter by sigma" if weighed else "filter"
-                print(f"  {name} alpha {alpha} beta {beta}: root error {m['root_err_mm']:.0f} mm "
+                print(f"  {'both ways' if both_ways else 'filter'} alpha {alpha} beta {beta}: root error {m['root_err_mm']:.0f} mm "
                       f"(median {m['root_err_median_pct']:.2f} %), PCKabs matched {m['pck_abs_matched']:.1f}, AP_root@25 "
                       f"{m['ap_root_25']:.1f}, PCKrel matched {m['pck_rel_matched']:.1f}, jitter median {jitter:.0f} mm")
     return 0
