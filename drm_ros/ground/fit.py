@@ -84,6 +84,11 @@ class FitSettings:
     link_frames: int = 3
     link_gate_m: float = 0.5
     link_depth_gate_frac: float = 0.15
+    # A floor once offered is refitted when new points make up this share of the window (at least
+    # one), not at every frame: a refit costs ~25 ms (ankles3d) to ~55 ms (fused) at a full window
+    # on this CPU, as much as the network, and a static camera's floor hardly moves between two.
+    # Until a floor is offered every frame refits. (session 11: tools/floor_refit_cost.py)
+    refit_fraction: float = 0.05
     check_points: int = 30  # recent points that must keep fitting ...
     reset_inlier_fraction: float = 0.3  # ... at least this well, else the camera moved: reset
     seed: int = 0
@@ -179,6 +184,7 @@ class AutoPlane:
         self._points: deque = deque(maxlen=self.s.max_points)  # (frame, person key, point, (foot ray, body rays))
         self._last_seen: dict[int, tuple[int, np.ndarray]] = {}  # person key -> (frame, point)
         self._frame = 0
+        self._unfitted = 0  # points added since the last refit
         self.plane: GroundPlane | None = None
         self.inlier_fraction = 0.0
         self.num_points = 0
@@ -204,12 +210,16 @@ class AutoPlane:
         self._frame += 1
         for key, p, f, b in zip(self._link(new), new, feet, bodies):
             self._points.append((self._frame, key, p, (f, b)))
+        self._unfitted += len(new)
         if self.plane is not None and self._stopped_fitting():
             recent = list(self._points)[-self.s.check_points:]
             self.reset_count += 1
             self.clear()
             self._points.extend(recent)  # the points since the move start the new floor
-        self._refit()
+            self._unfitted = len(recent)
+        if self.plane is None or self._unfitted >= max(1.0, self.s.refit_fraction * len(self._points)):
+            self._refit()
+            self._unfitted = 0
         return self.plane
 
     def _link(self, new: np.ndarray) -> list[int]:
