@@ -13,6 +13,7 @@ from drm_ros.ground.session import GroundDepth
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import JOINT_INDEX, NUM_JOINTS, ROOT
 from drm_ros.synth.rig import look_rotation
+from drm_ros.uncertainty import FUSED_SIGMA_CALIBRATION
 from posehelpers import SKELETON
 
 CAM = Camera(640, 480, 520.0, 515.0, 322.0, 236.0)
@@ -111,7 +112,8 @@ def test_fusion_weights_plane_and_drm_by_their_variances():
     # the published uncertainty is the fused one, as a distance along the ray: below DRM's own
     fused_z = 1 / np.sqrt(1 / sp**2 + 1 / sd**2)
     distance = np.linalg.norm(res.poses.roots[0])
-    assert res.poses.root_sigma[0] == pytest.approx(fused_z * distance / res.poses.roots[0, 2], rel=1e-9)
+    assert res.poses.root_sigma[0] == pytest.approx(FUSED_SIGMA_CALIBRATION * fused_z * distance / res.poses.roots[0, 2],
+                                                    rel=1e-9)
     assert res.poses.root_sigma[0] < RefineSettings().drm_sigma_frac * distance
 
 

@@ -32,7 +32,7 @@ from drm_ros.ground.plane import GroundPlane
 from drm_ros.plausibility import person_heights
 from drm_ros.poses import PoseSet
 from drm_ros.skeleton import JOINT_INDEX, LEFT_HIP, RIGHT_HIP, ROOT
-from drm_ros.uncertainty import DRM_DISTANCE_SIGMA_FRAC
+from drm_ros.uncertainty import DRM_DISTANCE_SIGMA_FRAC, FUSED_SIGMA_CALIBRATION
 
 ANKLES = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"])
 HEIGHT_JOINTS = [JOINT_INDEX[n] for n in ("nose", "left_shoulder", "right_shoulder", "left_ankle", "right_ankle")]
@@ -225,9 +225,11 @@ def refine(poses: PoseSet, plane: GroundPlane | None, camera: Camera, s: RefineS
     w_p, w_d = 1 / sp[consistent] ** 2, 1 / sd[consistent] ** 2
     fused[consistent] = (w_p * zp[consistent] + w_d * drm[consistent]) / (w_p + w_d)
     out = shift_depth(poses, fused - drm, camera)
-    # the fused depth's sigma, as a distance along the ray (drm_ros/uncertainty.py: the same fraction)
+    # the fused depth's sigma, as a distance along the ray (drm_ros/uncertainty.py: the same fraction),
+    # calibrated against the truth for publishing
     sigma = out.root_sigma.copy()
-    sigma[consistent] = np.linalg.norm(out.roots[consistent], axis=-1) / fused[consistent] / np.sqrt(w_p + w_d)
+    sigma[consistent] = (FUSED_SIGMA_CALIBRATION * np.linalg.norm(out.roots[consistent], axis=-1) / fused[consistent]
+                         / np.sqrt(w_p + w_d))
     out = replace(out, root_sigma=sigma)
     counts = {"no_feet": int((status == NO_FEET).sum()), "gated": int((status == GATED).sum()),
               "refined": int((status == REFINED).sum()), "frames_plane_rejected": int(not plane_ok)}
