@@ -4,8 +4,9 @@ upright people, accumulated over frames, with a confidence and a reset when it s
 Noise model: DRM's 3D ankles scatter ALONG their viewing rays (absolute depth is its weak part,
 ~10 % of the distance), so the fit (plane_fit.msac_plane, the one the residual metric uses) costs
 each ankle its relative depth error if the plane were true (|Z - Z_plane| / Z, truncated), and the
-polishing least squares minimise that same error (plane_fit.relative_depth_weights). Deterministic: the former fit (200 triples,
-most inliers) moved a synthetic clip's floor over 1.2-4.4 deg from the truth with the seed.
+polishing least squares minimise that same error (plane_fit.relative_depth_weights).
+Deterministic: the former fit (200 triples, most inliers) moved a synthetic clip's floor over
+1.2-4.4 deg from the truth with the seed.
 
 Uncertainty (floor_uncertainty.py): DRM's depth error is mostly per person (a size prior),
 repeated in all of one person's points, so the tilt and height sigmas come from a bootstrap over
@@ -85,9 +86,10 @@ class FitSettings:
     link_gate_m: float = 0.5
     link_depth_gate_frac: float = 0.15
     # A floor once offered is refitted when new points make up this share of the window (at least
-    # one), not at every frame: a refit costs ~25 ms (ankles3d) to ~55 ms (fused) at a full window
-    # on this CPU, as much as the network, and a static camera's floor hardly moves between two.
-    # Until a floor is offered every frame refits. (session 11: tools/floor_refit_cost.py)
+    # one), not at every frame: refitting every frame cost 12-17 ms (ankles3d) to 22-41 ms (fused)
+    # per frame on average on vtest with this CPU, as much as the network, and a static camera's
+    # floor hardly moves between two refits. Until a floor is offered every frame refits.
+    # (session 11: tools/floor_refit_cost.py, logs/floor_refit_cost_session11.log)
     refit_fraction: float = 0.05
     check_points: int = 30  # recent points that must keep fitting ...
     reset_inlier_fraction: float = 0.3  # ... at least this well, else the camera moved: reset
@@ -97,9 +99,10 @@ class FitSettings:
     # (image_floor.py: from people's 2D body points against their feet; height from `image2d_height`:
     # "ankles" (DRM's ankles along the fitted normal) or "ratio" (`shoulders_above_ankles_m` / the
     # fitted image ratio)). Measured on labelled sequences: model/logs/ground_plane/image_floor_*.log;
-    # "fused" is the default since session 11: on the real video (vtest.avi, three stretches, online and
-    # offline) it gives the lower jitter and ground-plane residual every time, on the synthetic sequences
-    # it is mixed within 2 points (logs/vtest_orientation_session11.log, image_floor_passes.log)
+    # "fused" is the default since session 11: on the real video's 240-frame stretches (vtest.avi) it
+    # gives the lower jitter and ground-plane residual online and offline; on a stream's first 30 frames
+    # the one-plane residual is worse; on the synthetic sequences it is mixed within 2 points
+    # (logs/vtest_orientation_session11.log, logs/vtest_msac_polish_session11.log, image_floor_passes.log)
     orientation: str = "fused"
     image2d_height: str = "ankles"
     image2d_loss_scale: float = 0.08  # relative residual (of the person's image height) of soft L1
