@@ -87,6 +87,9 @@ class _Outputs:
             return self.cond.wait_for(lambda: stamp in self.by_stamp, timeout)
 
 
+DISCOVERY_SETTLE_S = 1.0  # before a real-time replay starts (evaluate_bag)
+
+
 def offline_node_params(node_params: dict | None) -> tuple[dict, dict]:
     """`--floor-pass offline`: (what the node runs with: its floor and depth filter off, so it
     publishes DRM's own depth with the tracker's ids; the settings the evaluator then uses, from
@@ -160,7 +163,7 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
     executor = SingleThreadedExecutor(context=ctx)
     node = rclpy.create_node("drm_bag_eval", context=ctx)
     outputs = _Outputs()
-    node.create_subscription(Skeleton3DArray, f"{NAMESPACE}/skeletons", outputs.on_msg, 100)
+    skeletons_sub = node.create_subscription(Skeleton3DArray, f"{NAMESPACE}/skeletons", outputs.on_msg, 100)
     executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
@@ -171,6 +174,18 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
         player = BagPlayer(node, messages)
         if not player.wait_for_subscribers([image_topic, info_topic], startup_timeout):
             raise RuntimeError("drm_node did not subscribe in time; its log:\n" + "".join(node_log))
+        # and its output must reach us: a skeleton published before discovery matched our reader
+        # is lost, and a real-time replay (--rate) sends each frame once (a CI run lost all 6)
+        deadline = time.monotonic() + startup_timeout
+        while skeletons_sub.get_publisher_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if skeletons_sub.get_publisher_count() == 0:
+            raise RuntimeError("drm_node's skeletons never reached the evaluator; its log:\n" + "".join(node_log))
+        if rate > 0:
+            # discovery is not symmetric: a writer can count a reader that has not matched the
+            # writer yet and drops its samples (test/test_node.py met it); lockstep resends, a
+            # real-time replay sends each frame once, so give the node's readers a moment
+            time.sleep(DISCOVERY_SETTLE_S)
         t_start = time.monotonic()  # throughput from the first frame on, not node start-up
         last_info = None
         if rate > 0:
