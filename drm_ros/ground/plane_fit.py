@@ -13,7 +13,8 @@ the cheapest refined plane is kept. The least squares must minimise what the cos
 relative depth residual |Z - Z_plane| / Z = |n.X + d| / (Z |n.u|) (u = X / Z, the ray), so its
 weights 1 / (Z n.u)^2 follow the plane being refined (`relative_depth_weights`); with 1 / Z^2
 alone the polish could walk away from a good plane (session 11: vtest frames 544-580, the learnt
-floor up to 16 deg off for 40 frames at a higher cost than the true one). Seeds then agree
+floor up to 17 deg off for 40 frames at a higher cost than the final one;
+logs/vtest_floor_trace_before_polish_session11.log). Seeds then agree
 (model/logs/ground_plane/residual_seeds.log, floor_uncertainty.log).
 """
 from __future__ import annotations
