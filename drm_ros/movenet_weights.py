@@ -101,10 +101,10 @@ def _to_torch_kernel(w: np.ndarray, depthwise: bool) -> np.ndarray:
     return w.transpose(3, 2, 0, 1)  # HWIO -> OIHW
 
 
-def convert(model_json: Path, weights_bin: Path) -> dict[str, torch.Tensor]:
-    """State dict (float32) of `MoveNet()` from the TFJS graph files."""
+def convert(model_json: Path, weights_bin: Path, variant: str = "multipose") -> dict[str, torch.Tensor]:
+    """State dict (float32) of `MoveNet(variant=variant)` from the TFJS graph files."""
     graph, arrays = read_weights(model_json, weights_bin)
-    model = MoveNet()
+    model = MoveNet(variant=variant)
     modules = dict(model.named_modules())
     expected = model.state_dict()
     state: dict[str, torch.Tensor] = {}

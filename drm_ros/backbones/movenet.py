@@ -66,19 +66,26 @@ FEATURE_CHANNELS = 24
 OUTPUT_STRIDE = 4
 INPUT_MULTIPLE = 32
 
-# MobileNetV2 inverted residual blocks of the graph: (expansion, out channels, stride).
-# Block 0 is `expanded_conv` (no expand conv); the residual add exists when stride is 1 and
-# channels match (the graph's block_2/4/5/7/8/9/11/12/14/15 `_add` nodes).
-_BLOCKS: tuple[tuple[int, int, int], ...] = (
-    (1, 24, 1),
-    (6, 40, 2), (6, 40, 1),
-    (6, 48, 2), (6, 48, 1), (6, 48, 1),
-    (6, 96, 2), (6, 96, 1), (6, 96, 1), (6, 96, 1),
-    (6, 144, 1), (6, 144, 1), (6, 144, 1),
-    (6, 240, 2), (6, 240, 1), (6, 240, 1),
-    (6, 480, 1),
+# MobileNetV2 inverted residual blocks of the graph: (expansion, stride). Block 0 is
+# `expanded_conv` (no expand conv); the residual add exists when stride is 1 and channels match
+# (the graph's block_2/4/5/7/8/9/11/12/14/15 `_add` nodes).
+_BLOCKS: tuple[tuple[int, int], ...] = (
+    (1, 1),
+    (6, 2), (6, 1),
+    (6, 2), (6, 1), (6, 1),
+    (6, 2), (6, 1), (6, 1), (6, 1),
+    (6, 1), (6, 1), (6, 1),
+    (6, 2), (6, 1), (6, 1),
+    (6, 1),
 )
-_STEM_CHANNELS = 48
+# Per variant: stem channels and each block's output channels, read from the graphs. MultiPose
+# Lightning is MobileNetV2 x1.5, SinglePose Thunder (tfhub movenet/singlepose/thunder/4) x1.75;
+# both share the FPN, the 24 output channels and the head design. Thunder has no box heads.
+VARIANTS: dict[str, tuple[int, tuple[int, ...], dict[str, int]]] = {
+    "multipose": (48, (24, 40, 40, 48, 48, 48, 96, 96, 96, 96, 144, 144, 144, 240, 240, 240, 480), HEAD_CHANNELS),
+    "thunder": (56, (32, 40, 40, 56, 56, 56, 112, 112, 112, 112, 168, 168, 168, 280, 280, 280, 560),
+                {k: v for k, v in HEAD_CHANNELS.items() if not k.startswith("box_")}),
+}
 _LAST_CHANNELS = 1280
 # Indices of the blocks whose outputs feed the FPN laterals (strides 4, 8, 16); stride 32
 # is the final 1x1 conv.
@@ -160,14 +167,17 @@ class MoveNetBackbone(nn.Module):
     """MobileNetV2 + FPN of MoveNet MultiPose: (B,3,H,W) RGB 0..255 -> (B,24,H/4,W/4).
 
     `width` scales the MobileNetV2 channels (1.0 = the pretrained graph); the FPN widths and
-    the 24 output channels stay fixed so the heads fit any width.
+    the 24 output channels stay fixed so the heads fit any width. `variant` picks the graph's
+    channel table (VARIANTS).
     """
 
     out_channels = FEATURE_CHANNELS
     stride = OUTPUT_STRIDE
 
-    def __init__(self, width: float = 1.0) -> None:
+    def __init__(self, width: float = 1.0, variant: str = "multipose") -> None:
         super().__init__()
+        if variant not in VARIANTS:
+            raise ValueError(f"MoveNetBackbone: variant must be one of {sorted(VARIANTS)}, got {variant!r}")
         if not width > 0:
             raise ValueError(f"MoveNetBackbone: width must be > 0, got {width}")
         # The graph's normalisation constants (float16 in the source). x * scale - offset,
@@ -175,10 +185,11 @@ class MoveNetBackbone(nn.Module):
         self.register_buffer("input_mean", torch.zeros(3))
         self.register_buffer("input_scale", torch.full((3,), 1.0 / 127.5))
         self.register_buffer("input_offset", torch.ones(()))
-        stem = _scaled(_STEM_CHANNELS, width)
+        stem_channels, block_channels, _ = VARIANTS[variant]
+        stem = _scaled(stem_channels, width)
         self.stem = SameConv2d(3, stem, 3, stride=2)
         blocks, in_ch = [], stem
-        for expansion, out_ch, stride in _BLOCKS:
+        for (expansion, stride), out_ch in zip(_BLOCKS, block_channels):
             out_ch = _scaled(out_ch, width)
             blocks.append(InvertedResidual(in_ch, out_ch, stride, expansion))
             in_ch = out_ch
@@ -235,11 +246,12 @@ class Head(nn.Module):
 
 
 class MoveNetHeads(nn.Module):
-    """The six CenterNet heads; see the module docstring for what each channel means."""
+    """The CenterNet heads (MultiPose: six; Thunder: no box heads); see the module docstring for
+    what each channel means."""
 
-    def __init__(self, in_channels: int = FEATURE_CHANNELS) -> None:
+    def __init__(self, in_channels: int = FEATURE_CHANNELS, channels: dict[str, int] = HEAD_CHANNELS) -> None:
         super().__init__()
-        self.heads = nn.ModuleDict({name: Head(in_channels, ch) for name, ch in HEAD_CHANNELS.items()})
+        self.heads = nn.ModuleDict({name: Head(in_channels, ch) for name, ch in channels.items()})
 
     def forward(self, features: torch.Tensor, return_hidden: bool = False,
                 names: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
@@ -258,10 +270,10 @@ class MoveNetHeads(nn.Module):
 class MoveNet(nn.Module):
     """Backbone + heads; its state_dict is what `drm_ros.movenet_weights.convert` produces."""
 
-    def __init__(self, width: float = 1.0) -> None:
+    def __init__(self, width: float = 1.0, variant: str = "multipose") -> None:
         super().__init__()
-        self.backbone = MoveNetBackbone(width)
-        self.heads = MoveNetHeads(self.backbone.out_channels)
+        self.backbone = MoveNetBackbone(width, variant)
+        self.heads = MoveNetHeads(self.backbone.out_channels, VARIANTS[variant][2])
 
     def forward(self, image: torch.Tensor, return_hidden: bool = False) -> dict[str, torch.Tensor]:
         return self.heads(self.backbone(image), return_hidden=return_hidden)
