@@ -8,7 +8,10 @@ Each clip runs twice: DRM alone, then with the ground-plane refinement (vtest: t
 the node itself, ground_plane:=auto; synthetic: the camera's true height/pitch/roll as node
 parameters, ground_plane:=params), numbers and pictures side by side; vtest a third time with the
 offline floor pass of `drm bag eval --floor-pass offline` (the floor learnt from all 30 frames,
-applied from the first: hindsight the live node does not have).
+applied from the first: hindsight the live node does not have), and a fourth as a node restarted
+on a camera it has watched before: online, from the floor file sample_data/vtest/floor.yaml
+(ground_floor_file; learnt offline from vtest frames 500-739, none of the clip's, by
+tools/vtest_floor_file.py).
 Each clip becomes a rosbag2 (mcap), is replayed through DDS to a separate drm_node process and
 its skeletons are recorded (drm_ros.ros.bag_eval, the same path as `drm bag eval`).
 Run through tools/loopback (the Makefile does): DDS stays inside a private network namespace.
@@ -89,7 +92,9 @@ def summary_lines(name: str, rep: dict) -> list[str]:
     fmt = lambda v, f="{:.2f}": "n/a" if v is None or not np.isfinite(v) else f.format(v)  # noqa: E731
     lines = [f"{name}: {rep['frames_with_output']}/{rep['frames']} frames answered, {p['persons_per_frame']:.1f} "
              f"people/frame, latency median {fmt(t['latency_median_ms'], '{:.0f}')} ms, "
-             f"{fmt(t['output_fps'], '{:.1f}')} fps (lockstep)",
+             f"{fmt(t['output_fps'], '{:.1f}')} fps (lockstep"
+             + (f"; first frame re-sent {t['resends_before_first_answer']}x at start-up"
+                if t.get("resends_before_first_answer") else "") + ")",
              f"  heights median {fmt(p['height_m']['median'])} m ({fmt(p['height_m']['fraction_adult_range'])} in "
              f"adult range), root depth median {fmt(p['root_depth_m']['median'])} m, ground-plane residual "
              f"{fmt(p['ground_plane']['residual_rms_cm'], '{:.1f}')} cm rms, jitter median "
@@ -127,11 +132,17 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - a missing clip must not hide the other one
             lines.append(f"{name}: skipped ({type(exc).__name__}: {exc})")
             continue
-        runs = [("", None, "online"), ("_ground", floor(), "online")]
+        runs = [("", None, "online", ""), ("_ground", floor(), "online", "")]
         if floor()["ground_plane"] == "auto":  # a learnt floor: also with the hindsight of the whole clip
-            runs.append(("_ground_offline", floor(), "offline"))
-        for suffix, params, floor_pass in runs:
-            label = name + (f" + ground plane ({params['ground_plane']}, {floor_pass})" if params else " (DRM alone)")
+            runs.append(("_ground_offline", floor(), "offline", ""))
+            saved = root / "sample_data" / name / "floor.yaml"
+            if saved.is_file():  # and as a node restarted on a camera whose floor it learnt before
+                copy = out_dir / f"{name}_floor.yaml"  # the node rewrites its floor file
+                shutil.copyfile(saved, copy)
+                runs.append(("_ground_saved", {**floor(), "ground_floor_file": str(copy)}, "online",
+                             ", from the floor saved from other frames"))
+        for suffix, params, floor_pass, how in runs:
+            label = name + (f" + ground plane ({params['ground_plane']}, {floor_pass}{how})" if params else " (DRM alone)")
             print(f"[demo] {label}: {len(frames)} frames -> {bag}; running drm_node on it ...", flush=True)
             rep = evaluate_bag(bag, node_params=params, floor_pass=floor_pass)
             preds = rep.pop("_predictions")

@@ -5,7 +5,7 @@ by, and its early floor is the uncertain one (few people). What it learnt is kep
 file (the node's `ground_floor_file`), written atomically while it runs and when it stops, and
 read when it starts: the saved floor is used, with the uncertainty it was saved with, from the
 first frame on, until the floor learnt anew is as certain (session.GroundDepth). A floor learnt
-offline from a recording (`drm bag eval --floor-pass offline --floor-out F`) can seed a live node
+offline from a recording (`drm bag eval --floor-pass offline --param ground_floor_file:=F`) can seed a live node
 the same way.
 
 A saved floor belongs to one camera mounting: the image frame and the calibration it was learnt
