@@ -26,12 +26,13 @@ def ament_lookup(code: str) -> str:
                           text=True).stdout.strip()
 
 
-def test_share_directory_holds_launch_config_and_model():
+def test_share_directory_holds_launch_config_model_and_sample_data():
     share = Path(ament_lookup("from ament_index_python import get_package_share_directory as g; "
                               "print(g('drm_ros'))"))
     assert share == PREFIX / "share" / "drm_ros"
     for rel in ("launch/drm.launch.py", "config/drm.yaml", "config/drm.rviz", "config/fastdds_shm.xml",
-                "model/drm_default.pt", "package.xml"):
+                "model/drm_default.pt", "package.xml",
+                "sample_data/vtest/frame_0255.jpg", "sample_data/vtest/floor.yaml"):  # drm bench, make demo
         assert (share / rel).is_file(), rel
         assert filecmp.cmp(share / rel, REPO / rel, shallow=False), f"{rel} is stale: run make setup"
 
