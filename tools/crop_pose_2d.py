@@ -20,18 +20,22 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-from drm_ros.backbones.movenet import MoveNet
-from drm_ros.codec import poses_at
-from drm_ros.data.load import load_any
-from drm_ros.imageio import read_rgb
-from drm_ros.inference import PoseEstimator
-from drm_ros.movenet_weights import convert
-from drm_ros.skeleton import EVAL_JOINTS, JOINT_NAMES, ROOT
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from error_decomposition import rel_error  # noqa: E402
+
+from drm_ros.backbones.movenet import MoveNet  # noqa: E402
+from drm_ros.codec import poses_at  # noqa: E402
+from drm_ros.data.load import load_any  # noqa: E402
+from drm_ros.imageio import read_rgb  # noqa: E402
+from drm_ros.inference import PoseEstimator  # noqa: E402
+from drm_ros.movenet_weights import convert  # noqa: E402
+from drm_ros.skeleton import EVAL_JOINTS, JOINT_NAMES, ROOT  # noqa: E402
 
 J = list(EVAL_JOINTS)
 
@@ -96,13 +100,6 @@ class CropPose:
         uv = out["joints"][:, 0].double().numpy()  # (n, 17, 2) crop pixels
         scores = out["joint_score"][:, 0].double().numpy()
         return np.stack([c.to_image(uv[i]) for i, c in enumerate(crops)]), scores
-
-
-
-def rel_error(X, gt):
-    a = X - 0.5 * (X[11] + X[12])
-    b = gt - 0.5 * (gt[11] + gt[12])
-    return np.linalg.norm(a - b, axis=-1)[J]
 
 
 def main() -> int:
