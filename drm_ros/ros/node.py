@@ -54,6 +54,7 @@ from drm_ros.ros.mailbox import LatestMailbox
 from drm_ros.ros.markers import poses_to_markers
 from drm_ros.ros.params import BY_NAME, NODE_NAME, PARAMS, parse_input_size
 from drm_ros.depth_filter import DepthFilter
+from drm_ros.pose_filter import PoseFilter
 from drm_ros.tracking import Tracker
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
@@ -73,6 +74,7 @@ class DrmNode(LifecycleNode):
         self._estimator = None
         self._tracker: Tracker | None = None
         self._depth_filter: DepthFilter | None = None
+        self._pose_filter: PoseFilter | None = None
         self._ground: NodeGround | None = None
         self._camera = None  # latest valid Camera (diagnostics only: frames are paired by stamp)
         self._pairing: CameraInfoPairing | None = None
@@ -119,11 +121,17 @@ class DrmNode(LifecycleNode):
                     self._tracker.max_age = int(self.cfg["tracking_max_age"])
                 if param.name.startswith("depth_filter_") and self._tracker is not None:
                     self._depth_filter = self._new_depth_filter()
+                if param.name.startswith("pose_filter_") and self._tracker is not None:
+                    self._pose_filter = self._new_pose_filter()
         return SetParametersResult(successful=True)
 
     def _new_depth_filter(self) -> DepthFilter | None:
         alpha, beta = float(self.cfg["depth_filter_alpha"]), float(self.cfg["depth_filter_beta"])
         return None if alpha >= 1.0 else DepthFilter(alpha, min(beta, alpha))
+
+    def _new_pose_filter(self) -> PoseFilter | None:
+        f = PoseFilter(float(self.cfg["pose_filter_min_cutoff_hz"]), float(self.cfg["pose_filter_beta"]))
+        return f if f.enabled else None
 
     def _input_size(self):
         return parse_input_size(self.cfg["input_size"])
@@ -149,6 +157,7 @@ class DrmNode(LifecycleNode):
         self._tracker = Tracker(self.cfg["tracking_gate_m"], self.cfg["tracking_max_age"],
                                 self.cfg["tracking_depth_gate_frac"])
         self._depth_filter = self._new_depth_filter()
+        self._pose_filter = self._new_pose_filter()
         self._last_stamp_ns = None
         self._ground = NodeGround(self, self.cfg)
         self._pubs = {
@@ -268,6 +277,7 @@ class DrmNode(LifecycleNode):
         self._estimator = None
         self._tracker = None
         self._depth_filter = None
+        self._pose_filter = None
         if self._ground is not None and self._ground.tf is not None:
             self.destroy_subscription(self._ground.sub)
         self._ground = None
@@ -380,6 +390,8 @@ class DrmNode(LifecycleNode):
         poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change
         if self._depth_filter is not None:
             poses = self._depth_filter.update(poses, camera)  # per id: calmer depth along the rays
+        if self._pose_filter is not None:
+            poses = self._pose_filter.update(poses, _stamp_ns(msg) * 1e-9)  # per id: calmer limbs
         self._publish(msg.header, rgb, poses)
         now = self.get_clock().now().nanoseconds
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
@@ -395,6 +407,8 @@ class DrmNode(LifecycleNode):
             self._tracker.reset()
             if self._depth_filter is not None:
                 self._depth_filter.reset()
+            if self._pose_filter is not None:
+                self._pose_filter.reset()
             self.get_logger().info(f"image stamps went back by {(last - stamp_ns) * 1e-9:.3f} s (looped bag or clock "
                                    f"reset): tracks reset")
 

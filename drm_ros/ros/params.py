@@ -170,6 +170,11 @@ PARAMS: tuple[Param, ...] = (
           range=(0.01, 1.0, 0.0), runtime=True),
     Param("depth_filter_beta", 0.05, "Per-track depth filter: gain of its depth-rate (walking speed) term; at most "
           "depth_filter_alpha.", range=(0.0, 1.0, 0.0), runtime=True),
+    Param("pose_filter_min_cutoff_hz", 1.0, "Per-track pose filter (One-Euro on each joint's offset from the root; "
+          "drm_ros/pose_filter.py): its cutoff in Hz when the person stands still; 0 = off.",
+          range=(0.0, 100.0, 0.0), runtime=True),
+    Param("pose_filter_beta", 4.0, "Per-track pose filter: how fast its cutoff rises with the joints' mean speed "
+          "(Hz per m/s), so moving limbs are followed without lag.", range=(0.0, 1000.0, 0.0), runtime=True),
     Param("ground_plane", "off",
           "Absolute depth from feet on the floor (ankle rays meet the floor plane, fused with DRM's depth behind a "
           "consistency gate): off; params = ground_camera_height_m/pitch/roll; tf = the static transform from "

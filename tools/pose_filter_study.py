@@ -1,0 +1,59 @@
+"""Does filtering each tracked person's relative pose over time (drm_ros/pose_filter.py) help,
+and what does it cost in lag? The node's chain on labelled synthetic sequences (cached DRM poses,
+tools/cache_predictions.py): tracker, the depth filter at its defaults, then the pose filter at
+several gains; scored with the `drm eval` metrics (PCKrel and MPJPE show lag as error) and the
+plausibility jitter (second difference of every joint, mm). The clips' frame rate is the
+sequence config's (15 fps).
+
+    .venv/bin/python tools/pose_filter_study.py --data data/synth_seq data/synth_seq_near data/synth_seq_b
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cache_predictions import predictions  # noqa: E402
+from depth_smoothing import clip_ids, clips  # noqa: E402
+
+from drm_ros.depth_filter import DepthFilter  # noqa: E402
+from drm_ros.metrics import evaluate  # noqa: E402
+from drm_ros.plausibility import joint_jitter_mm  # noqa: E402
+from drm_ros.pose_filter import PoseFilter  # noqa: E402
+from drm_ros.tracking import Tracker  # noqa: E402
+
+GAINS = ((0.0, 0.0), (4.0, 0.0), (2.0, 0.0), (1.0, 0.0), (0.5, 0.0), (1.0, 1.0), (1.0, 4.0), (0.5, 2.0), (0.5, 8.0))
+
+
+def chain(preds, samples, sequence_of, min_cutoff, beta, fps):
+    out = []
+    for start, n in clips(sequence_of):
+        tracker, depth_filter, pose_filter = Tracker(), DepthFilter(), PoseFilter(min_cutoff, beta)
+        for k in range(start, start + n):
+            cam = samples[k].camera
+            out.append(pose_filter.update(depth_filter.update(tracker.update(preds[k], cam), cam), k / fps))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", nargs="+", default=["data/synth_seq"])
+    ap.add_argument("--fps", type=float, default=15.0)
+    args = ap.parse_args()
+    for data in args.data:
+        samples, preds = predictions(data)
+        sequence_of = clip_ids(samples)
+        print(f"{data}: {len(samples)} frames in {len(clips(sequence_of))} clips at {args.fps:g} fps")
+        for min_cutoff, beta in GAINS:
+            out = chain(preds, samples, sequence_of, min_cutoff, beta, args.fps)
+            m = evaluate(out, samples)
+            jitter = np.median(np.concatenate([joint_jitter_mm(out[i:i + n]) for i, n in clips(sequence_of)]))
+            name = "off" if min_cutoff == 0 else f"min_cutoff {min_cutoff:g} Hz, beta {beta:g}"
+            print(f"  {name:<28} PCKrel matched {m['pck_rel_matched']:.1f}, MPJPE {m['mpjpe_rel_mm']:.1f} mm, "
+                  f"PCKabs matched {m['pck_abs_matched']:.1f}, jitter median {jitter:.0f} mm")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
