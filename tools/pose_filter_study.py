@@ -6,6 +6,8 @@ plausibility jitter (second difference of every joint, mm). The clips' frame rat
 sequence config's (15 fps).
 
     .venv/bin/python tools/pose_filter_study.py --data data/synth_seq data/synth_seq_near data/synth_seq_b
+    drm synth --config config/synth/sequence_near.yaml --out data/synth_seq_d --num 240 --seed 6262   # the check
+    .venv/bin/python tools/pose_filter_study.py --data data/synth_seq_d
 """
 import argparse
 import sys
