@@ -42,6 +42,8 @@ from drm_ros.ground.refine import GATED, NO_FEET, REFINED, RefineSettings, appar
 from drm_ros.ground.session import GroundDepth
 from drm_ros.inference import PoseEstimator
 from drm_ros.plausibility import fit_plane, joint_jitter_mm, person_heights, plausibility_report
+from drm_ros.pose_filter import PoseFilter
+from drm_ros.ros.params import defaults as param_defaults
 from drm_ros.skeleton import JOINT_INDEX
 from drm_ros.tracking import Tracker
 
@@ -49,27 +51,38 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "vtest"
 ANKLES = [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]
 STATUS = {NO_FEET: "no confident ankle", GATED: "gated (DRM's depth)", REFINED: "refined"}
 BEFORE_PLANE = "before a floor exists"
+VTEST_FPS = 10.0
+PARAM_DEFAULTS = param_defaults()
 
 
-def run(raw, camera, ground: GroundDepth, alpha=0.5, beta=0.05):
-    """The node's order: ground step, tracker, depth filter. -> (frames, per-person label, results)."""
+def node_pose_filter(enabled: bool = True) -> PoseFilter:
+    """The node's pose filter at its defaults (session 12 on; `enabled=False` for the chain before)."""
+    return PoseFilter(PARAM_DEFAULTS["pose_filter_min_cutoff_hz"] if enabled else 0.0, PARAM_DEFAULTS["pose_filter_beta"])
+
+
+def run(raw, camera, ground: GroundDepth, alpha=0.5, beta=0.05, pose_filter=True):
+    """The node's order: ground step, tracker, depth filter, pose filter (frames 1/VTEST_FPS s apart).
+    -> (frames, per-person label, results)."""
     tracker, depth_filter = Tracker(0.5, 5, 0.15), DepthFilter(alpha, beta) if alpha < 1 else None
+    poser = node_pose_filter(pose_filter)
     frames, labels, results = [], [], []
-    for poses in raw:
+    for k, poses in enumerate(raw):
         result = ground.apply(poses, camera)
         tracked = tracker.update(result.poses, camera)
-        frames.append(depth_filter.update(tracked, camera) if depth_filter else tracked)
+        tracked = depth_filter.update(tracked, camera) if depth_filter else tracked
+        frames.append(poser.update(tracked, k / VTEST_FPS))
         labels.append([STATUS[int(s)] if ground.plane is not None else BEFORE_PLANE for s in result.status])
         results.append(result)
     return frames, labels, results
 
 
-def run_offline(raw, camera, alpha=0.4, beta=0.0, settings=RefineSettings(), fit=FitSettings(), both_ways=True):
+def run_offline(raw, camera, alpha=0.4, beta=0.0, settings=RefineSettings(), fit=FitSettings(), both_ways=True,
+                pose_filter=True):
     """`drm bag eval --floor-pass offline` (defaults: the smoother's gains, both ways): the node with
-    its floor and depth filter off (tracker only), then drm_ros.ground.offline.refine_recording.
+    its floor and depth filter off (tracker and pose filter), then drm_ros.ground.offline.refine_recording.
     -> (frames, per-person label, the pass)."""
-    tracker = Tracker(0.5, 5, 0.15)
-    tracked = [tracker.update(poses, camera) for poses in raw]
+    tracker, poser = Tracker(0.5, 5, 0.15), node_pose_filter(pose_filter)
+    tracked = [poser.update(tracker.update(poses, camera), k / VTEST_FPS) for k, poses in enumerate(raw)]
     done = refine_recording(tracked, [camera] * len(raw), settings, fit, alpha, beta, both_ways)
     labels = [[STATUS[int(s)] if done.stretches[0].plane is not None else BEFORE_PLANE for s in r.status]
               for r in done.results]
