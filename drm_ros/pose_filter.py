@@ -10,7 +10,9 @@ slow poses are calmed, fast motion is followed with little lag; Casiez, Roussel 
 Each joint has its own cutoff, from its own speed, so a waving arm is followed while the legs
 stay calm. The hips' offsets are opposite (the pelvis is their midpoint), so their speeds, cutoffs
 and filtered offsets are too: the pelvis stays their midpoint. Time comes from the frames'
-stamps, so the gains mean the same at any frame rate. min_cutoff = 0 is off.
+stamps, so the gains mean the same at any frame rate; a track unseen for longer than max_gap_s
+(or whose stamps go back) restarts from its next measurement, so frames further apart than that
+(a node falling below 2 fps) pass unfiltered. min_cutoff = 0 is off.
 """
 from __future__ import annotations
 
