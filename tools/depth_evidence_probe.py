@@ -23,34 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from drm_ros.camera import Letterbox
 from drm_ros.data.load import load_any
 from drm_ros.imageio import read_rgb
 from drm_ros.inference import PoseEstimator
 from drm_ros.skeleton import EVAL_JOINTS, ROOT
 
 J = list(EVAL_JOINTS)
-
-
-def backbone_taps(backbone, x):
-    """(stride-4 FPN output, block 12 output, the last 1x1's output), as MoveNetBackbone.forward."""
-    b = backbone
-    y = (x - b.input_mean.view(1, 3, 1, 1)) * b.input_scale.view(1, 3, 1, 1) - b.input_offset
-    y = F.relu6(b.stem(y))
-    taps, deep = [], None
-    for i, block in enumerate(b.blocks):
-        y = block(y)
-        if i in (2, 5, 9):
-            taps.append(y)
-        if i == 12:
-            deep = y
-    s4, s8, s16 = taps
-    last = F.relu6(b.last(y))
-    z = b.lateral32(last)
-    z = F.relu(b.smooth16(F.interpolate(z, size=s16.shape[-2:], mode="bilinear", align_corners=False) + b.lateral16(s16)))
-    z = F.relu(b.smooth8(F.interpolate(z, size=s8.shape[-2:], mode="bilinear", align_corners=False) + b.lateral8(s8)))
-    z = F.relu(b.smooth4(F.interpolate(z, size=s4.shape[-2:], mode="bilinear", align_corners=False) + b.lateral4(s4)))
-    return z, deep, last
 
 
 def sample(fmap, uv_net, stride):
@@ -72,7 +50,8 @@ def collect(est, samples, limit):
             continue
         x, box = est.preprocess(image, s.camera)
         with torch.no_grad():
-            fpn, deep, last = backbone_taps(est.net.backbone, x.contiguous())
+            fpn, kept, last = est.net.backbone.forward_maps(x.contiguous(), blocks=(12,))
+            deep = kept[12]
         for g in range(s.num_persons):
             d = np.linalg.norm(p.joints2d[:, ROOT] - s.joints2d[g, ROOT], axis=1)
             k = int(d.argmin())

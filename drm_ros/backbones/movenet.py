@@ -205,20 +205,30 @@ class MoveNetBackbone(nn.Module):
         self.smooth4 = SeparableConv(c4, FEATURE_CHANNELS)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.forward_maps(image)[0]
+
+    def forward_maps(self, image: torch.Tensor, blocks: tuple[int, ...] = ()
+                     ) -> tuple[torch.Tensor, dict[int, torch.Tensor], torch.Tensor]:
+        """(the FPN output (B, 24, H/4, W/4), the outputs of the MobileNetV2 blocks asked for by
+        index, the last 1x1 conv's output after ReLU6 at stride 32): the deeper maps, for probes
+        of what the backbone holds (tools/depth_evidence_probe.py)."""
         if not torch.jit.is_tracing():
             _check_input(image)
         x = (image - self.input_mean.view(1, 3, 1, 1)) * self.input_scale.view(1, 3, 1, 1) - self.input_offset
         x = F.relu6(self.stem(x))
-        taps = []
+        taps, kept = [], {}
         for i, block in enumerate(self.blocks):
             x = block(x)
             if i in (_TAP_STRIDE4, _TAP_STRIDE8, _TAP_STRIDE16):
                 taps.append(x)
+            if i in blocks:
+                kept[i] = x
         s4, s8, s16 = taps
-        x = self.lateral32(F.relu6(self.last(x)))
+        last = F.relu6(self.last(x))
+        x = self.lateral32(last)
         x = F.relu(self.smooth16(_upsample2x_add(x, self.lateral16(s16))))
         x = F.relu(self.smooth8(_upsample2x_add(x, self.lateral8(s8))))
-        return F.relu(self.smooth4(_upsample2x_add(x, self.lateral4(s4))))
+        return F.relu(self.smooth4(_upsample2x_add(x, self.lateral4(s4)))), kept, last
 
 
 def _check_input(image: torch.Tensor) -> None:
