@@ -76,6 +76,26 @@ def test_frozen_backbone_trains_the_2d_heads_from_the_cache(tmp_path, tiny_datas
     assert "feature cache" in (tmp_path / "run" / "train.log").read_text()
 
 
+def test_fine_tune_a_whole_model_from_its_file(tmp_path, tiny_dataset):
+    first = train(TrainConfig.load(_config(tmp_path, tiny_dataset)))
+    trained = load_model(first)[0].state_dict()
+    # lr 0: the run starts from the file's weights, every one of them (depth branch included)
+    cfg = TrainConfig.load(_config(tmp_path, tiny_dataset, init=str(first), freeze="none", lr=0.0,
+                                   out_dir=str(tmp_path / "same")))
+    same = load_model(train(cfg))[0].state_dict()
+    assert all(torch.equal(same[k], trained[k]) for k in trained)
+    # and with a learning rate the backbone moves too (freeze: none)
+    cfg = TrainConfig.load(_config(tmp_path, tiny_dataset, init=str(first), freeze="none", lr=1e-2,
+                                   out_dir=str(tmp_path / "moved")))
+    moved = load_model(train(cfg))[0].state_dict()
+    first_conv = next(k for k, v in trained.items() if k.startswith("backbone.") and v.ndim == 4)
+    assert not torch.equal(moved[first_conv], trained[first_conv])
+    other = TrainConfig.load(_config(tmp_path, tiny_dataset, init=str(first), out_dir=str(tmp_path / "other"),
+                                     network={"depth_channels": 8, "depth_hidden": 32}))
+    with pytest.raises(ValueError, match="they must match"):
+        train(other)
+
+
 def test_unknown_freeze_mode_and_empty_schedule_are_errors(tmp_path, tiny_dataset):
     with pytest.raises(ValueError, match="freeze must be one of"):
         TrainConfig.load(_config(tmp_path, tiny_dataset, freeze="heads"))

@@ -30,7 +30,9 @@ class TrainConfig:
     val_data: list[str] = field(default_factory=list)  # scored with the full inference path after training
     input_size: tuple[int, int] = (384, 288)  # network input W, H (multiples of 32)
     network: dict = field(default_factory=dict)  # drm_ros.network.NetworkConfig fields
-    init: str = "movenet"  # "movenet": backbone + 2D heads from model/movenet_multipose.pt; "" = random
+    # "movenet": backbone + 2D heads from model/movenet_multipose.pt; a DRM model file (*.pt, its
+    # network must equal `network`): every weight from it, to fine-tune further; "" = random
+    init: str = "movenet"
     # network.lifter: true -> the pose lifter's weights from `drm pretrain-lifter` (its lifter.pt);
     # kept fixed by default so the renders' 11 motions cannot narrow what it learned from all poses
     init_lifter: str = ""

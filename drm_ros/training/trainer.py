@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 
-from drm_ros.checkpoint import save_model
+from drm_ros.checkpoint import load_model, save_model
 from drm_ros.data.load import load_any
 from drm_ros.movenet_weights import load_state
 from drm_ros.network import DRMNet, NetworkConfig
@@ -63,8 +63,18 @@ def build_network(cfg: TrainConfig) -> DRMNet:
     net = DRMNet(NetworkConfig.from_dict(cfg.network))
     if cfg.init == "movenet":
         net.load_state_dict(load_state(model_path(MOVENET_WEIGHTS)), strict=False)
+    elif cfg.init.endswith(".pt"):  # a whole DRM model to fine-tune further (e.g. model/drm_default.pt)
+        trained, _ = load_model(cfg.init)
+        # the flip test is an inference switch (ship_model.py sets it), not part of the weights
+        want, have = net.config.to_dict(), trained.config.to_dict()
+        want.pop("lifter_flip_test", None), have.pop("lifter_flip_test", None)
+        if want != have:
+            raise ValueError(f"init {cfg.init} has network {have}, the config asks for {want}: they must match")
+        if cfg.init_lifter:
+            raise ValueError(f"init {cfg.init} already holds a lifter; leave init_lifter empty")
+        net.load_state_dict(trained.state_dict())
     elif cfg.init:
-        raise ValueError(f"unknown init {cfg.init!r} (use 'movenet' or '')")
+        raise ValueError(f"unknown init {cfg.init!r} (use 'movenet', a DRM model file *.pt, or '')")
     lifter = net.depth_head.lifter
     if cfg.init_lifter:
         if lifter is None:
