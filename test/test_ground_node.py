@@ -1,6 +1,8 @@
 """drm_node's ground plane with real rclpy/DDS: the floor from /tf_static (transient local,
-published before the node starts listening, chained over two static transforms), shown as a
-marker and reported on /diagnostics; and the static-transform chaining itself."""
+published before the node starts listening, chained over two static transforms) and from a chain
+with a moving /tf edge (a head that tilts: the floor at each image's own stamp), shown as a
+marker and reported on /diagnostics; and the transform buffer itself (chaining, interpolation,
+no extrapolation)."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,9 +16,9 @@ from pathlib import Path
 
 from drm_ros.ground.plane import GroundPlane
 from drm_ros.ros.ground_plane import MARKER_NS
-from drm_ros.ros.tf_static import TF_STATIC_QOS, TfStaticBuffer
+from drm_ros.ros.tf_buffer import CACHE_NS, TF_QOS, TF_STATIC_QOS, TfBuffer, TfLookupError
 from drm_ros.synth.rig import look_rotation
-from roshelpers import Collector, rgb_image_msg, wait_until
+from roshelpers import Collector, rgb_image_msg, stamp_of, wait_until
 from test_node import FRAME_ID, Rig, ros  # noqa: F401 - the module-scoped rclpy fixture
 
 pytestmark = pytest.mark.ros
@@ -29,9 +31,10 @@ def _quaternion(R: np.ndarray) -> tuple[float, float, float, float]:
     return ((R[2, 1] - R[1, 2]) / (4 * w), (R[0, 2] - R[2, 0]) / (4 * w), (R[1, 0] - R[0, 1]) / (4 * w), w)
 
 
-def _tf(parent: str, child: str, R: np.ndarray, t) -> TransformStamped:
+def _tf(parent: str, child: str, R: np.ndarray, t, stamp_ns: int = 0) -> TransformStamped:
     msg = TransformStamped()
     msg.header.frame_id, msg.child_frame_id = parent, child
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
     msg.transform.translation.x, msg.transform.translation.y, msg.transform.translation.z = (float(v) for v in t)
     q = msg.transform.rotation
     q.x, q.y, q.z, q.w = _quaternion(R)
@@ -51,15 +54,62 @@ def robot_tree() -> tuple[TFMessage, GroundPlane]:
 
 def test_static_transform_chain_gives_the_floor_in_the_camera_frame():
     msg, truth = robot_tree()
-    buf = TfStaticBuffer()
-    buf.add(msg)
-    plane = GroundPlane.from_camera_pose(*buf.lookup("base_footprint", FRAME_ID))
-    assert plane.angle_to_deg(truth) < 1e-6 and plane.height == pytest.approx(HEIGHT)
-    R, t = buf.lookup(FRAME_ID, "base_footprint")  # the inverse chain, walked the other way
-    R2, t2 = buf.lookup("base_footprint", FRAME_ID)
+    buf = TfBuffer()
+    buf.add_static(msg)
+    R2, t2, moving = buf.lookup("base_footprint", FRAME_ID)
+    plane = GroundPlane.from_camera_pose(R2, t2)
+    assert plane.angle_to_deg(truth) < 1e-6 and plane.height == pytest.approx(HEIGHT) and not moving
+    R, t, _ = buf.lookup(FRAME_ID, "base_footprint")  # the inverse chain, walked the other way
     assert np.allclose(R @ R2, np.eye(3)) and np.allclose(R @ t2 + t, 0.0)
     assert np.allclose(R2 @ np.zeros(3) + t2, [0.2, 0.0, HEIGHT])  # the optical centre on the mast
-    assert buf.lookup("map", FRAME_ID) is None
+    with pytest.raises(TfLookupError, match="no transform chain from 'map'"):
+        buf.lookup("map", FRAME_ID)
+
+
+def tilting_head(pitches_at: dict[int, float]) -> tuple[TFMessage, TFMessage]:
+    """base_footprint -> torso (static mast) -> camera_link (/tf: the head's pitch at each stamp,
+    ns -> deg, about the torso's y axis) -> FRAME_ID (static optical frame). The optical centre
+    sits on the tilt axis, HEIGHT above the floor, so the floor at pitch p is from_height_pitch_roll(HEIGHT, p)."""
+    optical_in_link = np.array([[0, 0, 1], [-1, 0, 0], [0, -1, 0]], float)
+    static = TFMessage(transforms=[_tf("base_footprint", "torso", np.eye(3), [0.0, 0.0, HEIGHT]),
+                                   _tf("camera_link", FRAME_ID, optical_in_link, [0.0, 0.0, 0.0])])
+
+    def pitch(deg: float) -> np.ndarray:  # nodding down = positive rotation about y (x fwd, z up)
+        c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+        return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+
+    moving = TFMessage(transforms=[_tf("torso", "camera_link", pitch(p), [0.0, 0.0, 0.0], ns) for ns, p in pitches_at.items()])
+    return static, moving
+
+
+def test_moving_transform_is_interpolated_at_the_image_time_and_never_extrapolated():
+    s = 1_000_000_000
+    static, moving = tilting_head({10 * s: 4.0, 11 * s: 24.0})
+    buf = TfBuffer()
+    buf.add_static(static)
+    buf.add(moving)
+
+    def floor_at(stamp_ns):
+        R, t, is_moving = buf.lookup("base_footprint", FRAME_ID, stamp_ns)
+        assert is_moving
+        return GroundPlane.from_camera_pose(R, t)
+
+    for stamp, deg in ((10 * s, 4.0), (10 * s + s // 2, 14.0), (11 * s, 24.0), (11 * s + s // 20, 24.0)):
+        plane = floor_at(stamp)
+        assert plane.pitch_deg == pytest.approx(deg, abs=1e-6) and plane.height == pytest.approx(HEIGHT)
+    with pytest.raises(TfLookupError, match="known only up to 0.200 s before the image"):
+        floor_at(11 * s + s // 5)  # the head's transform for this image has not arrived (yet)
+    with pytest.raises(TfLookupError, match="known only from"):
+        floor_at(9 * s)
+    # the cache keeps CACHE_NS behind the newest sample; a re-sent stamp replaces its sample
+    buf.add(tilting_head({10 * s + CACHE_NS + s: 30.0, 11 * s: 20.0})[1])
+    with pytest.raises(TfLookupError, match="known only from"):
+        floor_at(10 * s)
+    assert floor_at(11 * s).pitch_deg == pytest.approx(20.0, abs=1e-6)
+    # the edge made static later: a fixed chain again, and a new version for cached lookups
+    version = buf.version
+    buf.add_static(tilting_head({0: 8.0})[1])
+    assert buf.version > version and buf.lookup("base_footprint", FRAME_ID, 0)[2] is False
 
 
 def test_node_reads_the_floor_from_tf_static_and_shows_it(ros):  # noqa: F811
@@ -100,6 +150,55 @@ def test_node_reads_the_floor_from_tf_static_and_shows_it(ros):  # noqa: F811
         status = wait_until(ground_status, 10, "an OK ground plane status on /diagnostics")
         values = {kv.key: kv.value for kv in status.values}
         assert values["source"] == "tf" and float(values["camera height (m)"]) == pytest.approx(HEIGHT, abs=1e-3)
+    finally:
+        rig.close()
+        executor.remove_node(publisher_node)
+        publisher_node.destroy_node()
+
+
+def test_node_follows_a_tilting_head_on_tf_at_each_image_stamp(ros):  # noqa: F811
+    ctx, executor = ros
+    import rclpy
+
+    publisher_node = rclpy.create_node("head_tf", context=ctx)
+    executor.add_node(publisher_node)
+    rig = Rig(ros, "cam_head", ground_plane="tf", diagnostics_period_sec=0.2)
+    diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
+    tf_pub = publisher_node.create_publisher(TFMessage, "/tf", TF_QOS)
+    try:
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        image_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        static, moving = tilting_head({image_ns - 100_000_000: 6.0, image_ns + 100_000_000: 18.0})
+        publisher_node.create_publisher(TFMessage, "/tf_static", TF_STATIC_QOS).publish(static)
+        wait_until(lambda: tf_pub.get_subscription_count() > 0, 10, "the node's /tf subscription")
+        tf_pub.publish(moving)
+        truth = GroundPlane.from_height_pitch_roll(HEIGHT, 12.0)  # the head's pitch AT the image's stamp
+
+        def markers_for(st):
+            return [m for arr in list(rig.markers.messages) for m in arr.markers if m.ns == MARKER_NS and m.header.stamp == st]
+
+        def served_with_a_floor():
+            rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))  # again until the /tf sample has arrived
+            wait_until(lambda: markers_for(stamp), 5, "the ground plane marker")
+            return next((m for m in markers_for(stamp) if m.action == Marker.ADD), None)
+
+        m = wait_until(served_with_a_floor, 20, "the floor from the tilting head")
+        pts = np.array([[p.x, p.y, p.z] for p in m.points])
+        assert np.allclose(truth.heights(pts), 0.0, atol=1e-6)  # interpolated: neither 6 nor 18 degrees
+
+        status = wait_until(lambda: (lambda s: s if s is not None and s.level == DiagnosticStatus.OK else None)(
+            _ground_status(diagnostics, "cam_head")), 10, "an OK ground plane status")
+        values = {kv.key: kv.value for kv in status.values}
+        assert values["transform"].startswith("moving") and "tf, moving: camera 1.35 m" in status.message
+        # an image long after the newest /tf sample: served with DRM's depth, the reason on /diagnostics
+        late = stamp_of(stamp.sec + 5, stamp.nanosec)
+        rig.send_raw(rgb_image_msg(rig.rgb, late, FRAME_ID))
+        rig.expect_served(late)
+        assert [m.action for m in wait_until(lambda: markers_for(late), 10, "the late frame's marker")] == [Marker.DELETE]
+        status = wait_until(lambda: (lambda s: s if s is not None and s.level == DiagnosticStatus.WARN else None)(
+            _ground_status(diagnostics, "cam_head")), 10, "a WARN ground plane status")
+        assert "on /tf is known only up to" in status.message
     finally:
         rig.close()
         executor.remove_node(publisher_node)

@@ -103,16 +103,17 @@ class GroundDepth:
         if self.saved is not None and why:
             self.saved, self.saved_outcome = None, why
 
-    def describe(self) -> str:
-        """One line for logs and /diagnostics."""
+    def describe(self, source: str = "") -> str:
+        """One line for logs and /diagnostics; `source` names where the plane comes from (default: the mode)."""
         if self.mode == "off":
             return "off"
+        source = source or self.mode
         if self.plane is None:
             extra = (f" ({self.auto.num_points} ankle points of {self.auto.num_people} people so far; a floor needs "
                      f"{self.auto.s.min_points} points of {self.auto.s.min_people} people over {self.auto.s.min_frames} frames)") if self.auto else ""
-            return f"{self.mode}: no plane yet{extra}"
+            return f"{source}: no plane yet{extra}"
         p = self.plane
-        text = f"{self.mode}: camera {p.height:.2f} m above the floor, pitch {p.pitch_deg:.1f} deg, roll {p.roll_deg:.1f} deg"
+        text = f"{source}: camera {p.height:.2f} m above the floor, pitch {p.pitch_deg:.1f} deg, roll {p.roll_deg:.1f} deg"
         if self.saved is not None:
             return (text + f", the saved floor (+-{self.saved.tilt_sigma_deg:.1f} deg / +-{self.saved.height_sigma_m:.2f} m, "
                     f"{self.saved.people} people) while {self.auto.num_points} ankle points are learnt anew")

@@ -1,5 +1,10 @@
-"""The node's ground plane: which source (parameters, static TF, self-estimated), the marker
-that shows it in RViz, and its line on /diagnostics. The geometry is drm_ros.ground."""
+"""The node's ground plane: which source (parameters, TF, self-estimated), the marker that shows
+it in RViz, and its line on /diagnostics. The geometry is drm_ros.ground.
+
+From TF: a chain of static transforms gives one floor for the stream (and the stream-long check
+of the floor against DRM); a chain with a /tf edge (a camera on a pan-tilt head, a mast) gives
+each image the floor at its own stamp, checked per frame. An image whose transform is not known
+(yet) keeps DRM's depth, with the reason on /diagnostics."""
 from __future__ import annotations
 
 import time
@@ -33,7 +38,9 @@ class NodeGround:
         settings = RefineSettings(ankle_height_m=cfg["ground_ankle_height_m"], gate_k=cfg["ground_gate_k"],
                                   max_stature_m=cfg["ground_max_stature_m"])
         self.tf = None
+        self.subs = []
         self.error = ""
+        self._plane_now = True  # False while this frame's floor could not be looked up (tf)
         self._node = node
         self.floor_file = cfg["ground_floor_file"] if self.mode == "auto" else ""
         self.file_status = ""  # what the floor file did, for /diagnostics
@@ -55,13 +62,14 @@ class NodeGround:
         if self.mode == "tf":
             from tf2_msgs.msg import TFMessage
 
-            from drm_ros.ros.tf_static import TF_STATIC_QOS, TfStaticBuffer
+            from drm_ros.ros.tf_buffer import TF_QOS, TF_STATIC_QOS, TfBuffer
 
-            self.tf = TfStaticBuffer()
+            self.tf = TfBuffer()
             self._settings = settings
-            self._tf_frame = None
-            self.error = f"waiting for a static transform from '{self.floor_frame}' on /tf_static"
-            self.sub = node.create_subscription(TFMessage, "/tf_static", self.tf.add, TF_STATIC_QOS)
+            self._fixed_key = None  # (image frame, TF version) of the fixed chain's plane in use
+            self.error = f"waiting for the transform from '{self.floor_frame}' on /tf_static or /tf"
+            self.subs = [node.create_subscription(TFMessage, "/tf_static", self.tf.add_static, TF_STATIC_QOS),
+                         node.create_subscription(TFMessage, "/tf", self.tf.add, TF_QOS)]
 
     def _load_floor_file(self, node, path: str):
         if not path:
@@ -107,29 +115,43 @@ class NodeGround:
             self.file_status = f"cannot be written: {exc}"
             self._node.get_logger().error(f"ground_floor_file: cannot write {self.floor_file}: {exc}")
 
-    def _plane_from_tf(self, frame_id: str) -> None:
-        if self._tf_frame == frame_id and self.depth.mode == "fixed":
-            return
-        found = self.tf.lookup(self.floor_frame, frame_id)
-        if found is None:
-            self.error = (f"no static transform chain from '{self.floor_frame}' to the image frame '{frame_id}' "
-                          f"on /tf_static yet (known frames: {', '.join(sorted(self.tf.frames())) or 'none'})")
-            return
+    def _plane_from_tf(self, frame_id: str, stamp_ns: int) -> GroundPlane | None:
+        """The floor in the image frame at the image's stamp, or None (self.error says why)."""
+        from drm_ros.ros.tf_buffer import TfLookupError
+
+        if self._fixed_key == (frame_id, self.tf.version):
+            return self.depth.plane
         try:
-            plane = GroundPlane.from_camera_pose(*found)
+            R, t, moving = self.tf.lookup(self.floor_frame, frame_id, stamp_ns)
+        except TfLookupError as exc:
+            self.error = str(exc)
+            return None
+        try:
+            plane = GroundPlane.from_camera_pose(R, t)
         except ValueError as exc:
             self.error = f"'{frame_id}' in '{self.floor_frame}' is not above its floor: {exc}"
-            return
-        self.depth = GroundDepth("fixed", plane, self._settings)
-        self._tf_frame, self.error = frame_id, ""
+            return None
+        self.error = ""
+        if not moving:
+            self.depth = GroundDepth("fixed", plane, self._settings)
+            self._fixed_key = (frame_id, self.tf.version)
+        else:
+            self._fixed_key = None
+            if self.depth.mode != "known":
+                self.depth = GroundDepth("known", settings=self._settings)
+        return plane
 
-    def apply(self, poses: PoseSet, camera, frame_id: str) -> PoseSet:
+    def apply(self, poses: PoseSet, camera, frame_id: str, stamp_ns: int = 0) -> PoseSet:
+        known = None
         if self.tf is not None:
-            self._plane_from_tf(frame_id)
+            known = self._plane_from_tf(frame_id, stamp_ns)
+            self._plane_now = known is not None
+            if known is None:
+                return poses  # DRM's depth for this image; the reason is on /diagnostics
         self._frame_id = frame_id
         self._check_saved(camera, frame_id)
         held = self.depth.saved is not None
-        out = self.depth.apply(poses, camera).poses
+        out = self.depth.apply(poses, camera, known).poses
         if held and self.depth.saved is None:
             self.file_status = f"saved floor let go: {self.depth.saved_outcome}"
             self._node.get_logger().info(f"ground_floor_file: {self.file_status}")
@@ -139,7 +161,7 @@ class NodeGround:
     def marker(self, header, lifetime_sec: float) -> Marker:
         """The floor as a translucent patch in the image frame (DELETE when there is none)."""
         m = Marker(header=header, ns=MARKER_NS, id=0)
-        plane = self.depth.plane
+        plane = self.depth.plane if self._plane_now else None
         if plane is None:
             m.action = Marker.DELETE
             return m
@@ -157,7 +179,8 @@ class NodeGround:
 
     def status(self, node_name: str, hardware_id: str) -> DiagnosticStatus:
         totals = self.depth.totals
-        values = {"source": self.mode, "plane": self.depth.describe(), "people refined": str(totals["refined"]),
+        source = ("tf, moving" if self.depth.mode == "known" else "tf") if self.tf is not None else ""
+        values = {"source": self.mode, "plane": self.depth.describe(source), "people refined": str(totals["refined"]),
                   "people gated (kept DRM depth)": str(totals["gated"]),
                   "people without confident ankles": str(totals["no_feet"])}
         if self.floor_file:
@@ -165,12 +188,17 @@ class NodeGround:
         if self.depth.plane is not None:
             values["camera height (m)"] = f"{self.depth.plane.height:.3f}"
             values["up in camera frame"] = " ".join(f"{v:.4f}" for v in self.depth.plane.up)
+        if self.tf is not None:
+            values["transform"] = ("moving (/tf, looked up at each image's stamp)" if self.depth.mode == "known"
+                                   else "fixed (/tf_static)" if self.depth.mode == "fixed" else "not known yet")
         if self.mode == "off":
             level, message = DiagnosticStatus.OK, "off (DRM depth only)"
+        elif self.error:
+            level, message = DiagnosticStatus.WARN, self.error
         elif self.depth.plane is None:
-            level, message = DiagnosticStatus.WARN, self.error or f"{self.mode}: no plane yet"
+            level, message = DiagnosticStatus.WARN, f"{self.mode}: no plane yet"
         else:
-            level, message = DiagnosticStatus.OK, self.depth.describe()
+            level, message = DiagnosticStatus.OK, self.depth.describe(source)
         return DiagnosticStatus(level=level, name=f"{node_name}: ground plane", message=message,
                                 hardware_id=hardware_id, values=[KeyValue(key=k, value=v) for k, v in values.items()])
 

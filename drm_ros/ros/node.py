@@ -278,8 +278,8 @@ class DrmNode(LifecycleNode):
         self._tracker = None
         self._depth_filter = None
         self._pose_filter = None
-        if self._ground is not None and self._ground.tf is not None:
-            self.destroy_subscription(self._ground.sub)
+        for sub in self._ground.subs if self._ground is not None else []:
+            self.destroy_subscription(sub)
         self._ground = None
         from drm_ros.compiled import release_memory
 
@@ -385,7 +385,7 @@ class DrmNode(LifecycleNode):
         poses = estimate_passes(est, shown, camera, self.cfg["passes"], self.cfg["max_zooms"],
                                 fisheye_views=self.cfg["fisheye_views"])
         poses = _best(poses, threshold, self.cfg["max_persons"])
-        poses = self._ground.apply(poses, camera, msg.header.frame_id)  # before tracking: better depth, steadier ids
+        poses = self._ground.apply(poses, camera, msg.header.frame_id, _stamp_ns(msg))  # before tracking: better depth, steadier ids
         self._reset_tracks_if_time_went_back(_stamp_ns(msg))
         poses = self._tracker.update(poses, camera)  # camera: ids survive a calibration change
         if self._depth_filter is not None:

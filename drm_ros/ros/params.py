@@ -177,8 +177,9 @@ PARAMS: tuple[Param, ...] = (
           "(Hz per m/s), so moving limbs are followed without lag.", range=(0.0, 1000.0, 0.0), runtime=True),
     Param("ground_plane", "off",
           "Absolute depth from feet on the floor (ankle rays meet the floor plane, fused with DRM's depth behind a "
-          "consistency gate): off; params = ground_camera_height_m/pitch/roll; tf = the static transform from "
-          "ground_floor_frame (z up, floor at z = 0) to the image frame, read from /tf_static; auto = learnt from "
+          "consistency gate): off; params = ground_camera_height_m/pitch/roll; tf = the transform from "
+          "ground_floor_frame (z up, floor at z = 0) to the image frame from /tf_static and /tf (a moving joint, e.g. "
+          "a pan-tilt head, is looked up at each image's stamp); auto = learnt from "
           "upright people (static camera only; resets itself when the camera moves).",
           choices=("off", "params", "tf", "auto")),
     Param("ground_camera_height_m", 1.0, "ground_plane params: camera centre above the floor (m).",
