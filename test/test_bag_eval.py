@@ -97,6 +97,49 @@ def test_bag_eval_in_real_time_counts_dropped_frames_as_misses(synth_bag, tmp_pa
 METRIC_KEYS = ("pck_rel", "pck_abs", "pck_rel_matched", "pck_abs_matched", "ap_root_25")
 
 
+def as_tf_static(src, dst):
+    """The bag with its first /tf message on /tf_static instead and the other /tf messages dropped
+    (the clip's camera does not move: a robot description's static tree)."""
+    with Reader(src) as reader, Writer(dst, version=8) as writer:
+        conns = {c.id: writer.add_connection("/tf_static" if c.topic == "/tf" else c.topic, c.msgtype,
+                                             typestore=typestore()) for c in reader.connections}
+        first_tf = True
+        for c, t, raw in reader.messages():
+            if c.topic == "/tf":
+                if not first_tf:
+                    continue
+                first_tf = False
+            writer.write(conns[c.id], t, raw)
+    return dst
+
+
+@pytest.mark.parametrize("source", ["/tf", "/tf_static"])
+def test_bag_eval_with_the_floor_from_the_bags_tf_equals_drm_eval_with_the_true_floor(synth_bag, tmp_path, source):
+    """`drm synth --bag` writes the camera's pose above the floor on /tf (base_footprint -> the
+    camera frame, every frame); `drm bag eval --ground-plane tf` replays it to the node, whose
+    floor then is the true one: its scores equal `drm eval --ground-plane known` on the same
+    frames (the per-track filters off, as drm eval has none), and differ from DRM alone. The
+    same from one latched /tf_static message (the replay must offer it transient local)."""
+    from drm_ros.cli import main as drm
+
+    bag = synth_bag if source == "/tf" else as_tf_static(synth_bag, tmp_path / "bag_static")
+    report_path = tmp_path / "bag.json"
+    assert drm(["bag", "eval", "--bag", str(bag), "--ground-plane", "tf", "--json", str(report_path),
+                "--param", "depth_filter_alpha:=1.0", "--param", "pose_filter_min_cutoff_hz:=0.0"]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["node_exit_code"] == 0 and report["frames_with_output"] == 6, report["node_log"]
+    direct = {}
+    for mode in ("known", "off"):
+        assert drm(["eval", "--data", str(synth_bag.parent / "ds"), "--ground-plane", mode,
+                    "--json", str(tmp_path / f"{mode}.json")]) == 0
+        direct[mode] = json.loads((tmp_path / f"{mode}.json").read_text())["metrics"]
+    through_node = report["metrics"]
+    assert abs(direct["known"]["root_err_mm"] - direct["off"]["root_err_mm"]) > 100.0  # the floor matters here
+    assert abs(through_node["root_err_mm"] - direct["known"]["root_err_mm"]) <= 20.0
+    for key in METRIC_KEYS:
+        assert abs(through_node[key] - direct["known"][key]) <= 1.0, (key, through_node[key], direct["known"][key])
+
+
 def test_bag_eval_through_the_node_equals_drm_eval_when_intrinsics_change_every_frame(tmp_path):
     """`drm synth --bag` with the default config draws a new camera (fx 300-2000 px, principal
     point, distortion) for every frame. The node must lift each frame with the camera_info of

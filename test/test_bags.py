@@ -1,4 +1,4 @@
-"""rosbag2 (mcap) written by drm synth: readable by rosbags, same arrays back, same type hash as rosidl."""
+"""rosbag2 (mcap) written by drm synth: readable by rosbags, same arrays back (and the true floor on /tf), same type hash as rosidl."""
 import json
 import sys
 from pathlib import Path
@@ -11,9 +11,11 @@ from drm_ros.bags.io import BagWriter, read_messages
 from drm_ros.bags.typestore import SKELETON_ARRAY_TYPE, find_msg_dir
 from drm_ros.camera import Camera
 from drm_ros.data.sample import load_dataset
+from drm_ros.ground.plane import GroundPlane
+from drm_ros.ros.tf_buffer import quaternion_matrix
 from drm_ros.skeleton import BONES, JOINT_NAMES
 from drm_ros.synth.config import load_config
-from drm_ros.synth.generate import IMAGE_TOPIC, INFO_TOPIC, SKELETON_TOPIC, generate
+from drm_ros.synth.generate import FLOOR_FRAME, IMAGE_TOPIC, INFO_TOPIC, SKELETON_TOPIC, TF_TOPIC, generate
 
 pytestmark = pytest.mark.ros
 
@@ -22,20 +24,30 @@ def test_synth_bag_round_trip(tmp_path):
     cfg = load_config()
     generate(tmp_path / "ds", 3, 4, cfg, bag=tmp_path / "bag", workers=0, log=None)
     samples = load_dataset(tmp_path / "ds")
-    got = {IMAGE_TOPIC: [], INFO_TOPIC: [], SKELETON_TOPIC: []}
+    got = {IMAGE_TOPIC: [], INFO_TOPIC: [], SKELETON_TOPIC: [], TF_TOPIC: []}
     stamps = []
     for topic, t, msg in read_messages(tmp_path / "bag"):
         got[topic].append(msg)
+        if topic == TF_TOPIC:  # the camera above the floor: base_footprint -> the camera frame
+            (tf,) = msg.transforms
+            assert (tf.header.frame_id, tf.child_frame_id) == (FLOOR_FRAME, "camera_optical_frame")
+            assert messages.stamp_ns(tf) == t
+            continue
         assert messages.stamp_ns(msg) == t
         assert msg.header.frame_id == "camera_optical_frame"
         stamps.append(t)
-    assert [len(v) for v in got.values()] == [3, 3, 3]
+    assert [len(v) for v in got.values()] == [3, 3, 3, 3]
     period = 1e9 / cfg["output"]["frame_rate_hz"]
     assert sorted(set(stamps))[1] - sorted(set(stamps))[0] == pytest.approx(period)
     for i, s in enumerate(samples):
         assert messages.image_bytes(got[IMAGE_TOPIC][i]) == Path(s.image_path).read_bytes()
         assert got[IMAGE_TOPIC][i].format == "jpeg"
         assert messages.decode_image(got[IMAGE_TOPIC][i]).shape == (s.camera.height, s.camera.width, 3)
+        tf = got[TF_TOPIC][i].transforms[0].transform
+        q, t = tf.rotation, tf.translation
+        R = quaternion_matrix(q.x, q.y, q.z, q.w)
+        floor = GroundPlane.from_camera_pose(R, [t.x, t.y, t.z])
+        assert floor.angle_to_deg(s.ground) < 1e-3 and floor.height == pytest.approx(s.ground.height, abs=1e-4)  # json-rounded
         cam = messages.camera_from_info(got[INFO_TOPIC][i])
         assert np.allclose(cam.K, s.camera.K) and np.allclose(cam.D, s.camera.D)
         msg = got[SKELETON_TOPIC][i]

@@ -63,6 +63,13 @@ def test_plane_from_parameters_matches_the_synthetic_rig_and_a_pose():
     floor_point = np.array([4.0, 1.0, 0.0])
     assert p.heights((floor_point - C) @ R.T) == pytest.approx(0.0, abs=1e-12)
     assert GroundPlane.from_dict(p.to_dict()).angle_to_deg(p) < 1e-3
+    # and back: a camera pose in a z-up floor frame (what `drm synth --bag` puts on /tf)
+    R_pose, t_pose = p.camera_pose()
+    assert np.allclose(R_pose @ R_pose.T, np.eye(3)) and np.linalg.det(R_pose) == pytest.approx(1.0)
+    back = GroundPlane.from_camera_pose(R_pose, t_pose)
+    assert back.angle_to_deg(p) < 1e-9 and back.height == pytest.approx(1.7)
+    assert (R_pose @ ((floor_point - C) @ R.T) + t_pose)[2] == pytest.approx(0.0, abs=1e-12)  # on the floor
+    assert t_pose == pytest.approx([0.0, 0.0, 1.7])  # the frame's origin is right below the camera
 
 
 def test_plane_rejects_a_camera_below_the_floor_and_rays_above_the_horizon():

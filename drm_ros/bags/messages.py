@@ -1,6 +1,6 @@
 """Pure conversions between drm_ros values and rosbags message objects (no rclpy).
 
-Builders: `header`, `compressed_image`, `camera_info`, `skeleton_array`.
+Builders: `header`, `compressed_image`, `camera_info`, `skeleton_array`, `transform`.
 Readers:  `stamp_ns`, `image_bytes`, `decode_image`, `camera_from_info`, `poseset_from_skeletons`.
 The objects are the typestore's dataclasses: serialize with `typestore().serialize_cdr(msg, msg.__msgtype__)`.
 """
@@ -46,6 +46,34 @@ def camera_info(camera: Camera, stamp_ns: int, frame_id: str):
         header=header(stamp_ns, frame_id), height=camera.height, width=camera.width, distortion_model=model,
         d=np.asarray(d, dtype=np.float64), k=camera.K.reshape(-1), r=np.eye(3).reshape(-1), p=p.reshape(-1),
         binning_x=0, binning_y=0, roi=roi)
+
+
+def quaternion_of(R: np.ndarray) -> tuple[float, float, float, float]:
+    """(x, y, z, w) of a rotation matrix, from its largest diagonal term (exact near 180 deg too)."""
+    R = np.asarray(R, dtype=np.float64)
+    tr = np.trace(R)
+    if tr > 0:
+        k = 2 * np.sqrt(1 + tr)
+        q = ((R[2, 1] - R[1, 2]) / k, (R[0, 2] - R[2, 0]) / k, (R[1, 0] - R[0, 1]) / k, k / 4)
+    else:
+        i = int(np.argmax(np.diag(R)))
+        j, m = (i + 1) % 3, (i + 2) % 3
+        k = 2 * np.sqrt(1 + R[i, i] - R[j, j] - R[m, m])
+        v = np.zeros(3)
+        v[i], v[j], v[m] = k / 4, (R[j, i] + R[i, j]) / k, (R[m, i] + R[i, m]) / k
+        q = (*v, (R[m, j] - R[j, m]) / k)
+    return tuple(float(c) for c in q)
+
+
+def transform(R: np.ndarray, t: np.ndarray, parent: str, child: str, stamp_ns: int):
+    """tf2_msgs/TFMessage with one transform: X_parent = R X_child + t."""
+    q = quaternion_of(R)
+    stamped = _t("geometry_msgs/msg/TransformStamped")(
+        header=header(stamp_ns, parent), child_frame_id=child,
+        transform=_t("geometry_msgs/msg/Transform")(
+            translation=_t("geometry_msgs/msg/Vector3")(x=float(t[0]), y=float(t[1]), z=float(t[2])),
+            rotation=_t("geometry_msgs/msg/Quaternion")(x=float(q[0]), y=float(q[1]), z=float(q[2]), w=float(q[3]))))
+    return _t("tf2_msgs/msg/TFMessage")(transforms=[stamped])
 
 
 def skeleton_array(poses: PoseSet, stamp_ns: int, frame_id: str):

@@ -52,6 +52,14 @@ class GroundPlane:
         t = np.asarray(translation, dtype=np.float64).reshape(3)
         return cls(R[2].copy(), float(t[2]))
 
+    def camera_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """(R, t) of the camera in a z-up floor frame, X_floor = R X_cam + t, whose origin is the
+        floor point below the camera and whose x axis points along the camera's view (the
+        inverse of `from_camera_pose`; the floor fixes neither yaw nor position on it)."""
+        origin, a, b = self.floor_basis()
+        R = np.stack([a, b, self.up])  # rows: the floor frame's axes in camera coordinates
+        return R, -R @ origin
+
     @classmethod
     def from_dict(cls, data: dict) -> "GroundPlane":
         try:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import rclpy
@@ -32,6 +33,19 @@ from drm_ros.ros.confine import confine_dds
 
 REPO_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "drm_node"
 NAMESPACE = "/drm_eval"
+TF_LOOKAHEAD_NS = 200_000_000  # lockstep: /tf up to this much bag time after an image goes out before it
+
+
+class _TfAhead:
+    """Lockstep replay of the bag's transforms: each sent once, in bag order, up to a bag time."""
+
+    def __init__(self, player, messages, tf_topics):
+        self.player = player
+        self.pending = deque(m for m in messages if m.topic in tf_topics)
+
+    def up_to(self, t_ns: int) -> None:
+        while self.pending and self.pending[0].timestamp_ns <= t_ns:
+            self.player.publish(self.pending.popleft())
 
 
 def node_command(image_topic: str, image_type: str, info_topic: str, params: dict | None = None) -> list[str]:
@@ -143,7 +157,12 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
     info_topic = next((t for t, ty in topics.items() if ty == "sensor_msgs/msg/CameraInfo"), None)
     if image_topic is None or info_topic is None:
         raise ValueError(f"{bag}: needs an image topic and a camera_info topic, has {sorted(topics)}")
-    messages = read_bag(bag, [image_topic, info_topic])
+    # the robot's transforms go along when the floor comes from them (ground_plane tf)
+    tf_topics = [t for t in ("/tf_static", "/tf") if topics.get(t) == "tf2_msgs/msg/TFMessage"] \
+        if (node_params or {}).get("ground_plane") == "tf" else []
+    if (node_params or {}).get("ground_plane") == "tf" and not tf_topics:
+        log(f"{bag}: no /tf or /tf_static in the bag: the node cannot find the floor (DRM's depth throughout)")
+    messages = read_bag(bag, [image_topic, info_topic, *tf_topics])
     store = typestore()
     image_stamps = {}  # index in messages -> header stamp
     frame_id = ""
@@ -172,7 +191,7 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
     elapsed = 0.0
     try:
         player = BagPlayer(node, messages)
-        if not player.wait_for_subscribers([image_topic, info_topic], startup_timeout):
+        if not player.wait_for_subscribers([image_topic, info_topic, *tf_topics], startup_timeout):
             raise RuntimeError("drm_node did not subscribe in time; its log:\n" + "".join(node_log))
         # and its output must reach us: a skeleton published before discovery matched our reader
         # is lost, and a real-time replay (--rate) sends each frame once (a CI run lost all 6)
@@ -197,11 +216,16 @@ def evaluate_bag(bag: str | Path, rate: float = 0.0, frame_timeout: float = 10.0
             if frame_stamps:  # the node may still be working on the last frame
                 outputs.wait_for(frame_stamps[-1], frame_timeout)
         else:
+            tf_sent = _TfAhead(player, messages, tf_topics)
             for i, m in enumerate(messages):
                 if m.topic == info_topic:
                     last_info = m
                     player.publish(m)
                     continue
+                if m.topic in tf_topics:
+                    tf_sent.up_to(m.timestamp_ns)
+                    continue
+                tf_sent.up_to(m.timestamp_ns + TF_LOOKAHEAD_NS)  # a head joint's transform often comes just after its image
                 stamp = image_stamps[i]
                 for attempt in range(5):
                     sent_at[stamp] = time.monotonic()

@@ -18,6 +18,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosbags.rosbag2 import Reader
 from rosgraph_msgs.msg import Clock
 
+from drm_ros.ros.tf_buffer import TF_STATIC_QOS
+
 
 def message_class(msgtype: str):
     """'sensor_msgs/msg/Image' -> the rclpy class sensor_msgs.msg.Image."""
@@ -59,7 +61,10 @@ class BagPlayer:
         self.publishers = {}
         for m in messages:
             if m.topic not in self.publishers:
-                self.publishers[m.topic] = node.create_publisher(message_class(m.msgtype), m.topic, qos)
+                # /tf_static is latched (transient local): its readers ask for that and would not
+                # match a volatile writer, and a reader that joins late still gets the robot's tree
+                self.publishers[m.topic] = node.create_publisher(message_class(m.msgtype), m.topic,
+                                                                 TF_STATIC_QOS if m.topic == "/tf_static" else qos)
         self.clock = node.create_publisher(Clock, "/clock", 10) if publish_clock else None
 
     def wait_for_subscribers(self, topics: list[str], timeout: float) -> bool:

@@ -19,6 +19,9 @@ from drm_ros.synth.sequence import sequence_scene
 IMAGE_TOPIC = "/camera/image_raw/compressed"
 INFO_TOPIC = "/camera/camera_info"
 SKELETON_TOPIC = "/ground_truth/skeletons"
+TF_TOPIC = "/tf"  # the camera above the floor, per frame (each image may have its own camera pose)
+FLOOR_FRAME = "base_footprint"  # the node's default ground_floor_frame: `drm bag eval --ground-plane tf`
+# then reads the true floor from the bag, as `drm eval --ground-plane known` does from the annotations
 
 
 @dataclass
@@ -108,6 +111,8 @@ def generate(out: str | Path, num: int, seed: int, cfg: dict, bag: str | Path | 
                 ids = [m.get("track_id", i) for i, m in enumerate(f.meta)]
                 writer.write(IMAGE_TOPIC, messages.compressed_image(f.jpeg, stamp, frame_id), stamp)
                 writer.write(INFO_TOPIC, messages.camera_info(f.camera, stamp, frame_id), stamp)
+                if f.ground is not None:
+                    writer.write(TF_TOPIC, messages.transform(*f.ground.camera_pose(), FLOOR_FRAME, frame_id, stamp), stamp)
                 poses = messages.poses_from_labels(f.joints3d, f.joints2d, f.visible, f.boxes, ids)
                 writer.write(SKELETON_TOPIC, messages.skeleton_array(poses, stamp, frame_id), stamp)
             if log and (f.index + 1) % 200 == 0:
