@@ -59,6 +59,32 @@ def test_replay_then_record_round_trip_is_byte_exact(synth_bag, tmp_path):
     assert copied == sorted((m.topic, m.raw) for m in messages)
 
 
+def test_record_gets_the_static_tree_published_before_it_started(tmp_path):
+    """A robot publishes /tf_static once, latched, at start-up; a recording begun later still holds it."""
+    import rclpy
+    from geometry_msgs.msg import TransformStamped
+    from tf2_msgs.msg import TFMessage
+
+    from drm_ros.ros.bag_record import RawRecorder
+    from drm_ros.ros.tf_buffer import TF_STATIC_QOS
+
+    with ros_context() as (ctx, executor):
+        node = rclpy.create_node("robot_tree", context=ctx)
+        executor.add_node(node)
+        tf = TransformStamped()
+        tf.header.frame_id, tf.child_frame_id = "base_footprint", "camera_link"
+        tf.transform.translation.z, tf.transform.rotation.w = 1.2, 1.0
+        node.create_publisher(TFMessage, "/tf_static", TF_STATIC_QOS).publish(TFMessage(transforms=[tf]))
+        recorder = RawRecorder(node, tmp_path / "bag")
+        recorder.add_topic("/tf_static")
+        wait_until(lambda: recorder.counts["/tf_static"] == 1, 10, "the latched tree recorded")
+        recorder.close()
+        executor.remove_node(node)
+        node.destroy_node()
+    with Reader(tmp_path / "bag") as reader:
+        assert [c.topic for c, _, _ in reader.messages()] == ["/tf_static"]
+
+
 @pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
 def test_bag_eval_runs_the_node_and_scores_against_ground_truth(synth_bag, tmp_path, storage):
     from drm_ros.cli import main as drm

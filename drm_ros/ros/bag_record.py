@@ -10,6 +10,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from drm_ros.bags.io import BagWriter
 from drm_ros.ros.bag_replay import message_class
+from drm_ros.ros.tf_buffer import TF_STATIC_QOS
 
 
 class RawRecorder:
@@ -44,6 +45,8 @@ class RawRecorder:
                           for i in self.node.get_publishers_info_by_topic(topic))
         qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT if best_effort
                          else ReliabilityPolicy.RELIABLE)
+        if topic == "/tf_static":  # latched: a robot publishes its static tree once, at start-up
+            qos = TF_STATIC_QOS
         with self._lock:
             self._writer.add_topic(topic, msgtype)
             self.counts[topic] = 0
