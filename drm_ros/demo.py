@@ -5,8 +5,8 @@
 2. a short labelled synthetic clip rendered now by `drm synth` (sequence config): PCK, AP_root,
    MPJPE and id switches against the exact ground truth.
 Each clip runs twice: DRM alone, then with the ground-plane refinement (vtest: the floor learnt by
-the node itself, ground_plane:=auto; synthetic: the camera's true height/pitch/roll as node
-parameters, ground_plane:=params), numbers and pictures side by side; vtest a third time with the
+the node itself, ground_plane:=auto; synthetic: the camera's true pose above the floor, which
+`drm synth --bag` records on /tf as a robot publishes its camera's, ground_plane:=tf), numbers and pictures side by side; vtest a third time with the
 offline floor pass of `drm bag eval --floor-pass offline` (the floor learnt from all 30 frames,
 applied from the first: hindsight the live node does not have), and a fourth as a node restarted
 on a camera it has watched before: online, from the floor file sample_data/vtest/floor.yaml
@@ -64,15 +64,6 @@ def synth_bag(out_dir: Path, num: int) -> list[Path]:
     return sorted((out_dir / "synth_dataset" / "images").glob("*.jpg"))
 
 
-def synth_floor_params(out_dir: Path) -> dict:
-    """Node parameters for the synthetic clip's true floor (one camera per sequence)."""
-    from drm_ros.data.sample import load_dataset
-
-    g = load_dataset(out_dir / "synth_dataset")[0].ground
-    return {"ground_plane": "params", "ground_camera_height_m": round(g.height, 4),
-            "ground_camera_pitch_deg": round(g.pitch_deg, 4), "ground_camera_roll_deg": round(g.roll_deg, 4)}
-
-
 def pictures(name: str, frames: list[Path], predictions, out_dir: Path) -> list[Path]:
     overlays = []
     for path, poses in zip(frames, predictions):
@@ -125,7 +116,7 @@ def main() -> int:
     results, lines = {}, []
     clips = [("vtest", lambda: vtest_bag(root / "sample_data" / "vtest", out_dir / "vtest_bag"), out_dir / "vtest_bag",
               lambda: {"ground_plane": "auto"}),
-             ("synthetic", lambda: synth_bag(out_dir, 30), out_dir / "synth_bag", lambda: synth_floor_params(out_dir))]
+             ("synthetic", lambda: synth_bag(out_dir, 30), out_dir / "synth_bag", lambda: {"ground_plane": "tf"})]
     for name, build, bag, floor in clips:
         try:
             frames = build()

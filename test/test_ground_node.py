@@ -205,6 +205,26 @@ def test_node_follows_a_tilting_head_on_tf_at_each_image_stamp(ros):  # noqa: F8
         publisher_node.destroy_node()
 
 
+def test_node_takes_the_floor_from_its_parameters(ros):  # noqa: F811
+    rig = Rig(ros, "cam_ground_params", ground_plane="params", ground_camera_height_m=HEIGHT,
+              ground_camera_pitch_deg=PITCH, ground_camera_roll_deg=ROLL, diagnostics_period_sec=0.2)
+    diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
+    try:
+        rig.set_camera_info()
+        stamp = rig.next_stamp()
+        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+        rig.expect_served(stamp)
+        status = wait_until(lambda: (lambda s: s if s is not None and s.level == DiagnosticStatus.OK else None)(
+            _ground_status(diagnostics, "cam_ground_params")), 10, "an OK ground plane status")
+        values = {kv.key: kv.value for kv in status.values}
+        truth = GroundPlane.from_height_pitch_roll(HEIGHT, PITCH, ROLL)
+        up = np.array([float(v) for v in values["up in camera frame"].split()])
+        assert values["source"] == "params" and float(values["camera height (m)"]) == pytest.approx(HEIGHT, abs=1e-3)
+        assert np.allclose(up, truth.up, atol=1e-4)
+    finally:
+        rig.close()
+
+
 def test_node_in_auto_mode_reports_that_it_has_no_floor_yet(ros):  # noqa: F811
     # the 2D floor tilt (not the default) also wires through: a declared parameter, the same status
     rig = Rig(ros, "cam_ground_auto", ground_plane="auto", ground_floor_orientation="image2d", diagnostics_period_sec=0.2)
