@@ -63,7 +63,7 @@ def node_pose_filter(enabled: bool = True) -> PoseFilter:
 def run(raw, camera, ground: GroundDepth, alpha=0.5, beta=0.05, pose_filter=True):
     """The node's order: ground step, tracker, depth filter, pose filter (frames 1/VTEST_FPS s apart).
     -> (frames, per-person label, results)."""
-    tracker, depth_filter = Tracker(0.5, 5, 0.15), DepthFilter(alpha, beta) if alpha < 1 else None
+    tracker, depth_filter = Tracker(), DepthFilter(alpha, beta) if alpha < 1 else None
     poser = node_pose_filter(pose_filter)
     frames, labels, results = [], [], []
     for k, poses in enumerate(raw):
@@ -81,7 +81,7 @@ def run_offline(raw, camera, alpha=0.4, beta=0.0, settings=RefineSettings(), fit
     """`drm bag eval --floor-pass offline` (defaults: the smoother's gains, both ways): the node with
     its floor and depth filter off (tracker and pose filter), then drm_ros.ground.offline.refine_recording.
     -> (frames, per-person label, the pass)."""
-    tracker, poser = Tracker(0.5, 5, 0.15), node_pose_filter(pose_filter)
+    tracker, poser = Tracker(), node_pose_filter(pose_filter)
     tracked = [poser.update(tracker.update(poses, camera), k / VTEST_FPS) for k, poses in enumerate(raw)]
     done = refine_recording(tracked, [camera] * len(raw), settings, fit, alpha, beta, both_ways)
     labels = [[STATUS[int(s)] if done.stretches[0].plane is not None else BEFORE_PLANE for s in r.status]
@@ -159,7 +159,7 @@ def first_plane(raw, camera, fit: FitSettings):
 
 def per_track(raw, camera, ground: GroundDepth) -> list[str]:
     """Lever 5: per track, DRM's depth, the floor's, and the stature each gives."""
-    tracker, rows = Tracker(0.5, 5, 0.15), {}
+    tracker, rows = Tracker(), {}
     for poses in raw:
         result = ground.apply(poses, camera)
         ids = tracker.update(poses, camera).ids
@@ -258,7 +258,7 @@ def main() -> int:
             parts["DRM (fusion's other side)"].append(st.drm_sigma_frac * result.drm_depth[i])
     print("  sigma of the floor's depth by source, median over refined people (m): "
           + ", ".join(f"{k} {np.median(v):.2f}" for k, v in parts.items()))
-    tracker, hist = Tracker(0.5, 5, 0.15), {}
+    tracker, hist = Tracker(), {}
     ground = GroundDepth("auto")
     for k, poses in enumerate(raw):
         result = ground.apply(poses, camera)
@@ -280,7 +280,7 @@ def main() -> int:
         frames, _, _ = run(raw, camera, GroundDepth("auto"), alpha, beta)
         print(f"  alpha {alpha} beta {beta}{' (default)' if alpha == 0.5 else ''}: {headline(frames)}")
     print("  offline floor pass, then the filter, or the filter run both ways and averaged (drm_ros/depth_smoother.py):")
-    tracker = Tracker(0.5, 5, 0.15)
+    tracker = Tracker()
     floor = refine_recording([tracker.update(poses, camera) for poses in raw], [camera] * len(raw), filter_alpha=1.0).poses
     for alpha, beta in ((0.5, 0.05), (0.4, 0.05), (0.3, 0.03), (0.2, 0.02), (0.4, 0.0)):
         frames, _, _ = run_offline(raw, camera, alpha, beta, both_ways=False)
