@@ -7,8 +7,10 @@ seconds. The calibration is the demo's assumed one (60 deg HFOV): vtest ships no
 
     .venv/bin/python tools/vtest_long.py --start 250 --frames 30 60 120 240
     .venv/bin/python tools/vtest_long.py --start 500 --frames 240 --orientations ankles3d fused image2d
+    .venv/bin/python tools/vtest_long.py --start 250 --frames 240 --tracker-depth-gate 0.15 --tracker-along-ray
 """
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -19,6 +21,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import vtest_ground  # noqa: E402
 from vtest_ground import SAMPLE, headline, run, run_offline  # noqa: E402
 
 from drm_ros.bench.recall import VTEST  # noqa: E402
@@ -26,6 +29,7 @@ from drm_ros.camera import Camera  # noqa: E402
 from drm_ros.ground.fit import FitSettings  # noqa: E402
 from drm_ros.ground.session import GroundDepth  # noqa: E402
 from drm_ros.inference import PoseEstimator  # noqa: E402
+from drm_ros.tracking import Tracker  # noqa: E402
 
 
 def video_poses(start: int, count: int, camera: Camera):
@@ -49,7 +53,14 @@ def main() -> int:
     ap.add_argument("--frames", type=int, nargs="+", default=[30, 60, 120, 240])
     ap.add_argument("--orientations", nargs="+", default=[FitSettings.orientation],
                     help="where the learnt floor's tilt comes from (FitSettings.orientation; default: the default)")
+    ap.add_argument("--tracker-depth-gate", type=float, default=None,
+                    help="the tracker's depth gate (tracking_depth_gate_frac; default: the node's)")
+    ap.add_argument("--tracker-along-ray", action="store_true",
+                    help="the tracker's former prediction, along the viewing ray too (before session 13)")
     args = ap.parse_args()
+    if args.tracker_depth_gate is not None or args.tracker_along_ray:
+        gate = {} if args.tracker_depth_gate is None else {"depth_gate_frac": args.tracker_depth_gate}
+        vtest_ground.Tracker = functools.partial(Tracker, along_ray_velocity=args.tracker_along_ray, **gate)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     camera = Camera.from_yaml_dict(yaml.safe_load((SAMPLE / "camera_info.yaml").read_text()))
     raw = video_poses(args.start, max(args.frames), camera)
