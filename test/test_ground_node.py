@@ -123,10 +123,7 @@ def test_node_reads_the_floor_from_tf_static_and_shows_it(ros):  # noqa: F811
     rig = Rig(ros, "cam_ground", ground_plane="tf", diagnostics_period_sec=0.2)
     diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
     try:
-        rig.set_camera_info()
-        stamp = rig.next_stamp()
-        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
-        rig.expect_served(stamp)
+        stamp = _serve_one_frame(rig)
 
         def plane_marker():
             for arr in list(rig.markers.messages):
@@ -187,8 +184,7 @@ def test_node_follows_a_tilting_head_on_tf_at_each_image_stamp(ros):  # noqa: F8
         pts = np.array([[p.x, p.y, p.z] for p in m.points])
         assert np.allclose(truth.heights(pts), 0.0, atol=1e-6)  # interpolated: neither 6 nor 18 degrees
 
-        status = wait_until(lambda: (lambda s: s if s is not None and s.level == DiagnosticStatus.OK else None)(
-            _ground_status(diagnostics, "cam_head")), 10, "an OK ground plane status")
+        status = _wait_ground_status(diagnostics, "cam_head", DiagnosticStatus.OK)
         values = {kv.key: kv.value for kv in status.values}
         assert values["transform"].startswith("moving") and "tf, moving: camera 1.35 m" in status.message
         # an image long after the newest /tf sample: served with DRM's depth, the reason on /diagnostics
@@ -196,8 +192,7 @@ def test_node_follows_a_tilting_head_on_tf_at_each_image_stamp(ros):  # noqa: F8
         rig.send_raw(rgb_image_msg(rig.rgb, late, FRAME_ID))
         rig.expect_served(late)
         assert [m.action for m in wait_until(lambda: markers_for(late), 10, "the late frame's marker")] == [Marker.DELETE]
-        status = wait_until(lambda: (lambda s: s if s is not None and s.level == DiagnosticStatus.WARN else None)(
-            _ground_status(diagnostics, "cam_head")), 10, "a WARN ground plane status")
+        status = _wait_ground_status(diagnostics, "cam_head", DiagnosticStatus.WARN)
         assert "on /tf is known only up to" in status.message
     finally:
         rig.close()
@@ -210,12 +205,8 @@ def test_node_takes_the_floor_from_its_parameters(ros):  # noqa: F811
               ground_camera_pitch_deg=PITCH, ground_camera_roll_deg=ROLL, diagnostics_period_sec=0.2)
     diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
     try:
-        rig.set_camera_info()
-        stamp = rig.next_stamp()
-        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
-        rig.expect_served(stamp)
-        status = wait_until(lambda: (lambda s: s if s is not None and s.level == DiagnosticStatus.OK else None)(
-            _ground_status(diagnostics, "cam_ground_params")), 10, "an OK ground plane status")
+        _serve_one_frame(rig)
+        status = _wait_ground_status(diagnostics, "cam_ground_params", DiagnosticStatus.OK)
         values = {kv.key: kv.value for kv in status.values}
         truth = GroundPlane.from_height_pitch_roll(HEIGHT, PITCH, ROLL)
         up = np.array([float(v) for v in values["up in camera frame"].split()])
@@ -230,10 +221,7 @@ def test_node_in_auto_mode_reports_that_it_has_no_floor_yet(ros):  # noqa: F811
     rig = Rig(ros, "cam_ground_auto", ground_plane="auto", ground_floor_orientation="image2d", diagnostics_period_sec=0.2)
     diagnostics = Collector(rig.io, DiagnosticArray, "/diagnostics")
     try:
-        rig.set_camera_info()
-        stamp = rig.next_stamp()
-        rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
-        rig.expect_served(stamp)  # one frame: served with DRM's depth, the floor still unknown
+        _serve_one_frame(rig)  # one frame: served with DRM's depth, the floor still unknown
 
         def ground_status():
             for arr in list(diagnostics.messages):
@@ -255,6 +243,22 @@ def _ground_status(diagnostics, ns: str):
             if ns in s.name and s.name.endswith("ground plane"):
                 return s
     return None
+
+
+def _wait_ground_status(diagnostics, ns: str, level):
+    """The node's latest ground plane status once it has this level."""
+    def latest():
+        status = _ground_status(diagnostics, ns)
+        return status if status is not None and status.level == level else None
+    return wait_until(latest, 10, f"a ground plane status of level {level}")
+
+
+def _serve_one_frame(rig):
+    rig.set_camera_info()
+    stamp = rig.next_stamp()
+    rig.send_raw(rgb_image_msg(rig.rgb, stamp, FRAME_ID))
+    rig.expect_served(stamp)
+    return stamp
 
 
 def test_node_starts_from_a_saved_floor_and_keeps_the_one_it_learns(ros, tmp_path):  # noqa: F811
