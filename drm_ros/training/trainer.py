@@ -67,7 +67,8 @@ def build_network(cfg: TrainConfig) -> DRMNet:
         trained, _ = load_model(cfg.init)
         # the flip test is an inference switch (ship_model.py sets it), not part of the weights
         want, have = net.config.to_dict(), trained.config.to_dict()
-        want.pop("lifter_flip_test", None), have.pop("lifter_flip_test", None)
+        for config in (want, have):
+            config.pop("lifter_flip_test", None)
         if want != have:
             raise ValueError(f"init {cfg.init} has network {have}, the config asks for {want}: they must match")
         if cfg.init_lifter:
