@@ -14,20 +14,20 @@ each with the `drm eval` metrics and the plausibility jitter (second difference 
 """
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
-import torch
 
-from drm_ros.data.load import load_any
-from drm_ros.depth_filter import DepthFilter
-from drm_ros.depth_smoother import smooth_depths
-from drm_ros.ground.offline import floor_pass
-from drm_ros.ground.session import GroundDepth
-from drm_ros.imageio import read_rgb
-from drm_ros.inference import PoseEstimator
-from drm_ros.metrics import evaluate
-from drm_ros.plausibility import joint_jitter_mm
-from drm_ros.tracking import Tracker
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cache_predictions import predictions as cached_predictions  # noqa: E402
+
+from drm_ros.depth_filter import DepthFilter  # noqa: E402
+from drm_ros.depth_smoother import smooth_depths  # noqa: E402
+from drm_ros.ground.offline import floor_pass  # noqa: E402
+from drm_ros.ground.session import GroundDepth  # noqa: E402
+from drm_ros.metrics import evaluate  # noqa: E402
+from drm_ros.plausibility import joint_jitter_mm  # noqa: E402
+from drm_ros.tracking import Tracker  # noqa: E402
 
 
 def offline(predictions, sequence_of, samples, alpha: float, beta: float, both_ways: bool):
@@ -93,10 +93,7 @@ def main() -> int:
     ap.add_argument("--ground-plane", choices=("off", "known", "auto", "offline"), nargs="+", default=["off"])
     ap.add_argument("--both-ways", action="store_true", help="also the forward-backward smoother at each gain")
     args = ap.parse_args()
-    torch.set_num_threads(2)
-    samples = load_any(args.data)
-    est = PoseEstimator.from_file(None)
-    predictions = [est.estimate(read_rgb(s.image_path), s.camera) for s in samples]
+    samples, predictions = cached_predictions(args.data)  # the shipped model's poses, computed once
     sequence_of = clip_ids(samples)
     print(f"{args.data}: {len(samples)} frames in {len(clips(sequence_of))} clips, {sum(s.num_persons for s in samples)} "
           f"labelled people")

@@ -60,7 +60,8 @@ def node_pose_filter(enabled: bool = True) -> PoseFilter:
     return PoseFilter(PARAM_DEFAULTS["pose_filter_min_cutoff_hz"] if enabled else 0.0, PARAM_DEFAULTS["pose_filter_beta"])
 
 
-def run(raw, camera, ground: GroundDepth, alpha=0.5, beta=0.05, pose_filter=True):
+def run(raw, camera, ground: GroundDepth, alpha=PARAM_DEFAULTS["depth_filter_alpha"], beta=PARAM_DEFAULTS["depth_filter_beta"],
+        pose_filter=True):
     """The node's order: ground step, tracker, depth filter, pose filter (frames 1/VTEST_FPS s apart).
     -> (frames, per-person label, results)."""
     tracker, depth_filter = Tracker(), DepthFilter(alpha, beta) if alpha < 1 else None

@@ -8,6 +8,7 @@ seconds. The calibration is the demo's assumed one (60 deg HFOV): vtest ships no
     .venv/bin/python tools/vtest_long.py --start 250 --frames 30 60 120 240
     .venv/bin/python tools/vtest_long.py --start 500 --frames 240 --orientations ankles3d fused image2d
     .venv/bin/python tools/vtest_long.py --start 250 --frames 240 --tracker-depth-gate 0.15 --tracker-along-ray
+    .venv/bin/python tools/vtest_long.py --start 250 --frames 240 --depth-filter-alpha 0.4
 """
 import argparse
 import functools
@@ -57,7 +58,10 @@ def main() -> int:
                     help="the tracker's depth gate (tracking_depth_gate_frac; default: the node's)")
     ap.add_argument("--tracker-along-ray", action="store_true",
                     help="the tracker's former prediction, along the viewing ray too (before session 13)")
+    ap.add_argument("--depth-filter-alpha", type=float, default=None,
+                    help="the online depth filter's gain (depth_filter_alpha; default: the node's)")
     args = ap.parse_args()
+    online = run if args.depth_filter_alpha is None else functools.partial(run, alpha=args.depth_filter_alpha)
     if args.tracker_depth_gate is not None or args.tracker_along_ray:
         gate = {} if args.tracker_depth_gate is None else {"depth_gate_frac": args.tracker_depth_gate}
         vtest_ground.Tracker = functools.partial(Tracker, along_ray_velocity=args.tracker_along_ray, **gate)
@@ -68,11 +72,11 @@ def main() -> int:
     for n in args.frames:
         part = raw[:n]
         print(f"== frames {args.start}-{args.start + len(part) - 1} ({len(part)})")
-        frames, _, _ = run(part, camera, GroundDepth("off"))
+        frames, _, _ = online(part, camera, GroundDepth("off"))
         print(f"  DRM alone        {headline(frames)}")
         for orientation in args.orientations:
             fit = FitSettings(orientation=orientation)
-            frames, labels, _ = run(part, camera, GroundDepth("auto", fit=fit))
+            frames, labels, _ = online(part, camera, GroundDepth("auto", fit=fit))
             print(f"  auto ({orientation}), online     {headline(frames)}")
             frames, _, done = run_offline(part, camera, fit=fit)
             print(f"  auto ({orientation}), offline    {headline(frames)}")

@@ -166,7 +166,7 @@ PARAMS: tuple[Param, ...] = (
           "tracking_gate_m.", range=(0.0, 1.0, 0.0), runtime=True),
     Param("tracking_max_age", 5, "Frames a person may go unseen before its id is retired.", range=(0, 300, 1),
           runtime=True),
-    Param("depth_filter_alpha", 0.5, "Per-track depth filter (alpha-beta on log depth, the skeleton moved along its "
+    Param("depth_filter_alpha", 0.4, "Per-track depth filter (alpha-beta on log depth, the skeleton moved along its "
           "viewing rays; drm_ros/depth_filter.py): share of each new depth measurement taken; 1.0 = off.",
           range=(0.01, 1.0, 0.0), runtime=True),
     Param("depth_filter_beta", 0.05, "Per-track depth filter: gain of its depth-rate (walking speed) term; at most "
