@@ -34,11 +34,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_predictions import predictions  # noqa: E402
 
+from drm_ros.ground.refine import shift_depth  # noqa: E402
 from drm_ros.metrics import has_3d_label, match_persons  # noqa: E402
 from drm_ros.skeleton import EVAL_JOINTS, JOINT_INDEX, ROOT  # noqa: E402
 from drm_ros.training.lifting import sample_projected  # noqa: E402
 
-SEEN = [JOINT_INDEX["nose"], *EVAL_JOINTS]  # joints whose 2D the likelihood compares
+# joints whose 2D the likelihood compares. The eyes and ears too were tried (at 20k candidates,
+# the test prior: PCK-optimal 63.0 -> 60.8): with their noise and more joints the weighted sample
+# thins out; not used.
+SEEN = [JOINT_INDEX["nose"], *EVAL_JOINTS]
 EVAL = [SEEN.index(j) for j in EVAL_JOINTS]
 CALIB_PRIOR = ("config/synth/calib_near.yaml", "synth")  # the calibration split's own people (training motions)
 PRIORS = {  # what the candidates for the test split are drawn from: (synth config, motion library)
@@ -64,7 +68,7 @@ def observed_people(data: str, root_from: str = "true"):
     relative pose, the root-view rotation and the root's distance. `root_from`: the root (its ray
     and distance) the view is built on, the true one or the model's."""
     samples, preds = predictions(data)
-    out = {k: [] for k in ("obs", "score", "true2d", "rel_gt", "rel_model", "rot", "dist")}
+    out = {k: [] for k in ("obs", "score", "true2d", "rel_gt", "rel_model", "rel_model_true_z", "rot", "dist")}
     for s, p in zip(samples, preds):
         match = match_persons(p, s)
         for g in np.nonzero(has_3d_label(s) & (match >= 0))[0]:
@@ -81,6 +85,9 @@ def observed_people(data: str, root_from: str = "true"):
             out["score"].append(p.joint_scores[k, SEEN])
             out["rel_gt"].append(s.joints3d[g] - s.joints3d[g, ROOT])
             out["rel_model"].append(p.joints3d[k] - p.roots[k])
+            # the model's skeleton moved along its rays to the true root depth (its scale right)
+            moved = shift_depth(p.select([k]), np.array([s.joints3d[g, ROOT, 2] - p.roots[k, 2]]), s.camera)
+            out["rel_model_true_z"].append(moved.joints3d[0] - moved.roots[0])
             out["rot"].append(rot)
             out["dist"].append(dist)
     return {k: np.asarray(v) for k, v in out.items()}
@@ -162,7 +169,9 @@ def main() -> int:
     for name, people in (("near_calib", calib), ("near_test", test)):
         gt = people["rel_gt"][:, list(EVAL_JOINTS)]
         pck, mpjpe = score(people["rel_model"][:, list(EVAL_JOINTS)], gt)
-        print(f"{name}: {len(gt)} matched people; the shipped model on them: PCKrel {pck:.1f}, MPJPE {mpjpe:.0f} mm")
+        pck_z, mpjpe_z = score(people["rel_model_true_z"][:, list(EVAL_JOINTS)], gt)
+        print(f"{name}: {len(gt)} matched people; the shipped model on them: PCKrel {pck:.1f}, MPJPE {mpjpe:.0f} mm; "
+              f"moved to the true root depth: {pck_z:.1f}, {mpjpe_z:.0f} mm")
     # temperature and tail chosen on the calibration split with its own prior (its training motions),
     # then used once on the test split with each prior
     best, best_pck = args.likelihood, -1.0
