@@ -1,6 +1,6 @@
 """How much relative pose can any estimator read from this 2D branch's joints? (issue 10, PCKrel)
 
-An estimate of the best PCKrel reachable from the 2D DRM's lifter sees, made by brute force
+An estimate of the best PCKrel reachable from the 2D that DRM's lifter sees, made by brute force
 instead of a network: for each matched test person, the posterior over relative 3D poses given
 its 2D joints is approximated by weighting a large sample of people drawn from a prior (the
 generator's people, posed, sized, placed and seen by its cameras, `lifting.sample_projected`)
@@ -21,7 +21,9 @@ Geometry: every pose is seen in a "virtual camera" turned to look straight at it
 candidates drawn anywhere in any camera are compared with the observed person at its own
 distance (their perspective recomputed there).
 
-    .venv/bin/python tools/pose_posterior_bound.py [--candidates 300000] [--prior test train]
+    .venv/bin/python tools/pose_posterior_bound.py --candidates 300000 --prior test train   # ~40 min
+    .venv/bin/python tools/pose_posterior_bound.py --candidates 1000000 --prior test --likelihood 0.5 1
+    (--likelihood skips the calibration grid; --root model builds the view on DRM's root instead)
 """
 import argparse
 import sys
