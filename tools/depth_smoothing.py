@@ -1,9 +1,10 @@
 """Does filtering each tracked person's depth over time help, and at what cost?
 
 Runs the shipped model over a labelled synthetic sequence folder (its poses cached in runs/ by
-tools/cache_predictions.py), optionally refines depth with the floor first (`--ground-plane known|auto`, as the node does before its tracker; `offline`: the
-tracker first on DRM's depth, then the floor learnt from the whole clip and applied to every frame,
-as `drm bag eval --floor-pass offline` does), assigns ids with the tracker, then applies the
+tools/cache_predictions.py), optionally refines depth with the floor first (`--ground-plane
+known|auto`, as the node does before its tracker; `offline`: the tracker first on DRM's depth,
+then the floor learnt from the whole clip and applied to every frame, as `drm bag eval
+--floor-pass offline` does), assigns ids with the tracker, then applies the
 per-track depth filter (drm_ros/depth_filter.py: alpha-beta on log Z, the skeleton moved along its
 rays; alpha = 1 is off) with several gains, and, for a recording only, the same filter run forwards
 and backwards with the two depths averaged (drm_ros/depth_smoother.py, `--both-ways`). Scores
