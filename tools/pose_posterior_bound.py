@@ -42,8 +42,8 @@ from drm_ros.skeleton import EVAL_JOINTS, JOINT_INDEX, ROOT  # noqa: E402
 from drm_ros.training.lifting import sample_projected  # noqa: E402
 
 # joints whose 2D the likelihood compares. The eyes and ears too were tried ad hoc (20k candidates,
-# the test prior: PCK-optimal 60.8 against 62.9 without them; that run's log was not kept): with their noise and more joints the weighted sample
-# thins out; not used.
+# the test prior: PCK-optimal 60.8 against 62.9 without them; that run's log was not kept): with
+# their noise and more joints the weighted sample thins out; not used.
 SEEN = [JOINT_INDEX["nose"], *EVAL_JOINTS]
 EVAL = [SEEN.index(j) for j in EVAL_JOINTS]
 CALIB_PRIOR = ("config/synth/calib_near.yaml", "synth")  # the calibration split's own people (training motions)
