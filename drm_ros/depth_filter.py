@@ -15,7 +15,7 @@ depth_filter_seq.log): alpha 0.5, beta 0.05 cut the median joint jitter 398 -> 2
 mean root error 824 -> 809 mm (PCKabs 10.2 -> 10.9, AP_root 5.3 -> 5.0); stronger filtering
 (alpha 0.3) calms more but lags behind real motion and loses accuracy. Session 14 (with the
 tracker of session 13, model/logs/depth_filter/alpha_sweep_session14.log) lowered the node's
-alpha to 0.4: jitter 10-12 % lower on four labelled sequences, AP_root and PCKabs -1.6 to +0.7
+alpha to 0.4: jitter 9-13 % lower on four labelled sequences, AP_root and PCKabs -1.6 to +0.7
 (-0.2 on average), and vtest's online jitter 158 -> 139 mm. A track unseen for more
 than `max_gap` frames restarts from its next measurement.
 """
