@@ -124,6 +124,9 @@ def breakdown(frames, labels, floor) -> list[str]:
         seeds.append(f"{np.sqrt(np.mean((pts @ n_s + d_s) ** 2)) * 100:.1f} cm rms ({angle:.1f} deg from the floor, "
                      f"{inl.mean():.0%} within 5 cm)")
     lines.append("    the metric's plane by its seed 0-4: " + "; ".join(seeds))
+    far = [f"{np.sum(res > 100 * cut)} points beyond {cut} m: {np.sqrt(np.mean(res[res <= 100 * cut] ** 2)):.1f}"
+           for cut in (0.5, 1.0)]  # is it the few gated people, or the bulk?
+    lines.append("    rms without the ankles far from the metric's plane: " + "; ".join(far))
     m = lab == STATUS[REFINED]
     if m.sum() >= 3:
         n2, d2, _, _ = fit_plane(pts[m])

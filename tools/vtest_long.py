@@ -9,6 +9,7 @@ seconds. The calibration is the demo's assumed one (60 deg HFOV): vtest ships no
     .venv/bin/python tools/vtest_long.py --start 500 --frames 240 --orientations ankles3d fused image2d
     .venv/bin/python tools/vtest_long.py --start 250 --frames 240 --tracker-depth-gate 0.15 --tracker-along-ray
     .venv/bin/python tools/vtest_long.py --start 250 --frames 240 --depth-filter-alpha 0.4
+    .venv/bin/python tools/vtest_long.py --start 500 --frames 240 --breakdown
 """
 import argparse
 import functools
@@ -23,7 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vtest_ground  # noqa: E402
-from vtest_ground import SAMPLE, headline, run, run_offline  # noqa: E402
+from vtest_ground import SAMPLE, breakdown, headline, run, run_offline  # noqa: E402
 
 from drm_ros.bench.recall import VTEST  # noqa: E402
 from drm_ros.camera import Camera  # noqa: E402
@@ -60,6 +61,8 @@ def main() -> int:
                     help="the tracker's former prediction, along the viewing ray too (before session 13)")
     ap.add_argument("--depth-filter-alpha", type=float, default=None,
                     help="the online depth filter's gain (depth_filter_alpha; default: the node's)")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="the online floor's residual and jitter by person status (vtest_ground.breakdown)")
     args = ap.parse_args()
     online = run if args.depth_filter_alpha is None else functools.partial(run, alpha=args.depth_filter_alpha)
     if args.tracker_depth_gate is not None or args.tracker_along_ray:
@@ -76,8 +79,11 @@ def main() -> int:
         print(f"  DRM alone        {headline(frames)}")
         for orientation in args.orientations:
             fit = FitSettings(orientation=orientation)
-            frames, labels, _ = online(part, camera, GroundDepth("auto", fit=fit))
+            ground = GroundDepth("auto", fit=fit)
+            frames, labels, _ = online(part, camera, ground)
             print(f"  auto ({orientation}), online     {headline(frames)}")
+            if args.breakdown:
+                print("\n".join(breakdown(frames, labels, ground.plane)))
             frames, _, done = run_offline(part, camera, fit=fit)
             print(f"  auto ({orientation}), offline    {headline(frames)}")
             print(f"    floor: {done.describe()}")
