@@ -11,7 +11,7 @@
     clahe  when dark, that gamma, then contrast-limited adaptive histogram equalisation of the
            luminance (local contrast for dim people next to bright areas).
 
-Measured on darkened vtest frames (README "Small people and poor light",
+Measured on darkened vtest frames (docs/measured.md "Small people and poor light",
 model/logs/recall/light_variants_*.log): gain finds the most people at every brightness
 tried (30, 20, 10 %); the chroma denoise is most of its lead over gamma at 20 and 10 %.
 
@@ -21,7 +21,7 @@ lit image costs one small metering step (~0.1 ms at 768x576) and is never altere
 A dark image's people also score lower: even brightened, its noise costs the network confidence,
 and most people lost at 20 % light are found just under the usual threshold. `expose` says which
 images it found dark, and `score_threshold_for` lowers the person threshold for those only, to
-DARK_SCORE_THRESHOLD by default (README, model/logs/recall/dark_levers_*.log).
+DARK_SCORE_THRESHOLD by default (docs/measured.md, model/logs/recall/dark_levers_*.log).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ CHROMA_SIGMA = 2.0  # pixels; 1 (at half resolution) and 4 found fewer people (l
 MAX_GAIN = 8.0  # linear gain cap: beyond it the noise, not the people, is what gets brighter
 DARK_LUMA = 0.25  # geometric-mean luminance (0..1) below which an image counts as dark
 TARGET_LUMA = 0.40  # where gain or gamma put it (mid-grey of a normally exposed frame)
-DARK_SCORE_THRESHOLD = 0.17  # person score threshold on dark images (README: chosen on even frames)
+DARK_SCORE_THRESHOLD = 0.17  # person score threshold on dark images (docs/measured.md: chosen on even frames)
 METER_SIDE = 128  # meter on a downscaled copy: brightness needs no detail
 
 

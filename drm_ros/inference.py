@@ -17,7 +17,7 @@ from drm_ros.poses import PoseSet
 INPUT_MULTIPLE = 32
 # minimum person confidence of a published skeleton: the node's `score_threshold` default and
 # every CLI's. 0.17 (0.2 before that study): more people found on both synthetic test splits and on
-# lit vtest frames at a small cost in false people (README "The person threshold", model card lever 5)
+# lit vtest frames at a small cost in false people (docs/measured.md "The person threshold", model card lever 5)
 SCORE_THRESHOLD = 0.17
 
 

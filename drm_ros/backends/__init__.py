@@ -4,9 +4,10 @@
     torch          TorchScript of the whole pipeline (compiled.py)   last
     openvino       OpenVINO, fp32 (INFERENCE_PRECISION_HINT=f32)     first
     onnxruntime    ONNX Runtime, fp32, non-spinning threads          second
-    openvino-bf16  OpenVINO in bf16: faster, depths move (README)    never: an explicit choice
+    openvino-bf16  OpenVINO in bf16: faster, depths move (1)          never: an explicit choice
     onnxruntime-int8  ONNX Runtime, backbone int8 (int8.py)          never: an explicit choice
     openvino-int8  OpenVINO running that same int8 QDQ model         never: an explicit choice
+    (1) measured in docs/measured.md, "Inference backends"
 
 For every backend but torch the dense part is exported once per (weights, input size) to ONNX
 (onnx_cache.py) and the rest -- 2D decode, PDQM sampling, depth MLP -- stays in torch
@@ -21,7 +22,7 @@ from drm_ros.backends.base import BackendError, DenseRunner
 
 BACKENDS = ("torch", "openvino", "onnxruntime", "openvino-bf16", "onnxruntime-int8", "openvino-int8")
 CHOICES = ("auto",) + BACKENDS
-AUTO_ORDER = ("openvino", "onnxruntime", "torch")  # fastest first, as measured (README, logs/bench_backends.log)
+AUTO_ORDER = ("openvino", "onnxruntime", "torch")  # fastest first, as measured (docs/measured.md, logs/bench_backends.log)
 # what each backend imports; the int8 ones also need onnxruntime's quantizer
 _RUNTIME_PACKAGES = {"openvino": ("openvino",), "openvino-bf16": ("openvino",), "onnxruntime": ("onnxruntime",),
                      "onnxruntime-int8": ("onnxruntime",), "openvino-int8": ("openvino", "onnxruntime")}

@@ -8,7 +8,7 @@ root depths by up to 25 %): QDQ format, weights int8 per output channel, activat
 training split; tools/make_int8_calibration.py). Only the MobileNet blocks of the backbone are
 quantized; its stem and feature pyramid, the heads and the depth trunk stay fp32: quantizing the
 whole backbone moved joints 3.5 px (median) and root depths 7.5 % (median) on real frames, the
-blocks alone 0.6 px and 1.0 % (tools/int8_detections.py, README). The file name holds the fp32 key, "int8", the recipe and the calibration set's hash, so a
+blocks alone 0.6 px and 1.0 % (tools/int8_detections.py, docs/measured.md). The file name holds the fp32 key, "int8", the recipe and the calibration set's hash, so a
 new model, size, recipe or calibration set never reuses a stale file.
 """
 from __future__ import annotations

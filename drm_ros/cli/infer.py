@@ -58,7 +58,7 @@ def add_backend_option(parser):
     parser.add_argument("--backend", choices=CHOICES, default="auto",
                         help="who runs the network's convolutions: auto = the fastest installed (openvino, "
                              "onnxruntime, torch); openvino-bf16 is faster but moves depths; onnxruntime-int8 and "
-                             "openvino-int8 run the backbone in int8 (README) (default: %(default)s)")
+                             "openvino-int8 run the backbone in int8 (docs/measured.md) (default: %(default)s)")
 
 
 def make_estimator(model, input_size, score_threshold: float, backend: str, threads: int | None = None):

@@ -106,25 +106,27 @@ PARAMS: tuple[Param, ...] = (
     Param("backend", "auto", "Who runs the network's convolutions: auto = the fastest installed (openvino, then "
           "onnxruntime, then torch); openvino and onnxruntime run it in fp32 (outputs within 1e-3 of torch) from an "
           "ONNX file exported once per model and input size into ~/.cache/drm_ros/onnx ($DRM_CACHE_DIR/onnx); "
-          "openvino-bf16 is faster but moves depths (README); onnxruntime-int8 / openvino-int8 run the backbone in int8 "
-          "(quantized once per model and size from model/int8_calibration, README); torch = TorchScript. A change at run "
-          "time rebuilds the estimator between two frames.", choices=("auto",) + BACKENDS,
+          "openvino-bf16 is faster but moves depths (docs/measured.md); onnxruntime-int8 / openvino-int8 run the "
+          "backbone in int8 (quantized once per model and size from model/int8_calibration, docs/measured.md); torch = "
+          "TorchScript. A change at run time rebuilds the estimator between two frames.", choices=("auto",) + BACKENDS,
           runtime=True, check=_check_backend),
     Param("input_size", "", "Network input size 'WxH' in pixels, both multiples of 32 (e.g. '320x256'); empty = "
           "the model's default. One parameter so that a run-time change is one step (never a frame at a mixed size).",
           runtime=True, pattern=r"|\d+x\d+", check=_check_input_size),
-    Param("score_threshold", SCORE_THRESHOLD, "Minimum person confidence to publish a skeleton (0.17: README "
-          "'The person threshold').", range=(0.0, 1.0, 0.0),
+    Param("score_threshold", SCORE_THRESHOLD, "Minimum person confidence to publish a skeleton (0.17: "
+          "docs/measured.md 'The person threshold').", range=(0.0, 1.0, 0.0),
           runtime=True),
     Param("max_persons", 20, "At most this many people per image (highest scores kept).", range=(1, 200, 1),
           runtime=True),
     Param("passes", "single", "single: one pass over the image; zoom: also re-look at up to max_zooms people the "
           "first pass was unsure of, at up to twice its resolution; tiles: also overlapping tiles at twice the "
-          "detail (small people everywhere, several times the cost). README: 'Small people and poor light'.",
+          "detail (small people everywhere, several times the cost). docs/measured.md: 'Small people and poor "
+          "light'.",
           choices=("single", "zoom", "tiles"), runtime=True),
     Param("fisheye_views", True, "An equidistant (fisheye) camera wider than 100 degrees is seen through perspective "
           "views instead of passes: a pinhole view around the axis and one turned to each side, each lifted with its "
-          "own camera (~3x the cost of one pass; finds people the fisheye bends at its rim). README: 'Fisheye'.",
+          "own camera (~3x the cost of one pass; finds people the fisheye bends at its rim). docs/measured.md: "
+          "'Fisheye'.",
           runtime=True),
     Param("max_zooms", 2, "passes=zoom: at most this many re-looks per image (each ~0.45x a default pass).",
           range=(1, 8, 1), runtime=True),
@@ -134,8 +136,8 @@ PARAMS: tuple[Param, ...] = (
           choices=EXPOSURE_MODES, runtime=True),
     Param("dark_score_threshold", DARK_SCORE_THRESHOLD, "Minimum person confidence on images the exposure step "
           "found dark (and brightened): noise lowers real people's scores there. Used only when lower than "
-          "score_threshold; set it to score_threshold (or above) for one threshold everywhere. README: 'Small people "
-          "and poor light'.", range=(0.0, 1.0, 0.0), runtime=True),
+          "score_threshold; set it to score_threshold (or above) for one threshold everywhere. docs/measured.md: "
+          "'Small people and poor light'.", range=(0.0, 1.0, 0.0), runtime=True),
     Param("min_joint_score", 0.2, "Joints below this confidence are left out of markers and the debug image.",
           range=(0.0, 1.0, 0.0), runtime=True),
     Param("image_transport", "raw",
