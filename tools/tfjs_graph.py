@@ -3,7 +3,8 @@ network nothing here ships (issue 10, lever 34: MediaPipe BlazePose's world land
 same npm package as the 2D branch). Only the ops such mobile graphs use: convolutions (plain,
 depthwise, with fused bias and ReLU/ReLU6), Pad, AddV2, bilinear resize, max pooling, ReLU6,
 Sigmoid, Reshape, Identity. Tensors are kept NCHW; TF's NHWC order is restored for a Reshape.
-Anything else is refused by name, never guessed.
+Anything else is refused by name, never guessed. Checked against TFJS itself by
+tools/tfjs_graph_check.py.
 
     graph = TfjsGraph(Path("blazepose-full.json"), Path("blazepose-full.bin"))
     outputs = graph.run(images_nhwc_float32, ["Identity_4"])

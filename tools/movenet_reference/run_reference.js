@@ -2,6 +2,9 @@
 // the tensors at the given graph nodes, so the PyTorch port can be checked against it.
 // Usage: node run_reference.js MODEL_DIR INPUT.u8 HEIGHT WIDTH OUT_DIR NODE [NODE ...]
 //   INPUT.u8: raw uint8 RGB pixels, HEIGHT x WIDTH x 3 (the graph's int32 input).
+// Another graph of the same package: MODEL_DIR may name its .json file instead of the folder, and
+// an INPUT.f32 (raw float32, HEIGHT x WIDTH x 3) is fed as the float input `input_1`
+// (tools/tfjs_graph.py is checked this way on BlazePose).
 // Writes OUT_DIR/<i>.f32 (raw little-endian float32, NHWC) and OUT_DIR/index.json (names, shapes).
 'use strict';
 const fs = require('fs');
@@ -37,13 +40,16 @@ async function main() {
   const [modelDir, inputPath, h, w, outDir, ...nodes] = process.argv.slice(2);
   if (!nodes.length) throw new Error('usage: run_reference.js MODEL_DIR INPUT.u8 H W OUT_DIR NODE...');
   await tf.setBackend('cpu');
-  const model = await tf.loadGraphModel(fileHandler(path.join(modelDir, 'movenet-multipose.json')));
-  const pixels = fs.readFileSync(inputPath);
+  const json = modelDir.endsWith('.json') ? modelDir : path.join(modelDir, 'movenet-multipose.json');
+  const model = await tf.loadGraphModel(fileHandler(json));
+  const raw = fs.readFileSync(inputPath);
   const H = Number(h), W = Number(w);
-  if (pixels.length !== H * W * 3) throw new Error(`input has ${pixels.length} bytes, expected ${H * W * 3}`);
-  const input = tf.tensor4d(Int32Array.from(pixels), [1, H, W, 3], 'int32');
+  const float = inputPath.endsWith('.f32');
+  const values = float ? new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4) : Int32Array.from(raw);
+  if (values.length !== H * W * 3) throw new Error(`input has ${values.length} values, expected ${H * W * 3}`);
+  const input = tf.tensor4d(values, [1, H, W, 3], float ? 'float32' : 'int32');
   const t0 = Date.now();
-  const outs = await model.executeAsync({ 'input': input }, nodes);
+  const outs = await model.executeAsync({ [float ? 'input_1' : 'input']: input }, nodes);
   const ms = Date.now() - t0;
   fs.mkdirSync(outDir, { recursive: true });
   const index = { tfjs_version: tf.version.tfjs, backend: tf.getBackend(), ms, outputs: [] };
