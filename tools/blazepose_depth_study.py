@@ -128,7 +128,7 @@ def main() -> int:
         print(f"  correlation of the two along-ray errors: {np.corrcoef(*both)[0, 1]:.2f}")
         print("| pose | PCKrel | MPJPE |\n|---|---|---|")
         rows = [("DRM", r["drm"]), ("BlazePose world", to_cam(bp_v)), ("BlazePose scaled to DRM's size", to_cam(bp_v * scale))]
-        for w in (0.25, 0.5, 0.75, 1.0):
+        for w in (0.1, 0.2, 0.25, 0.5, 0.75, 1.0):
             mixed = drm_v.copy()
             mixed[..., 2] = (1 - w) * drm_v[..., 2] + w * scale[..., 0] * bp_v[..., 2]
             rows.append((f"DRM + BlazePose depth {w}", to_cam(mixed)))
