@@ -2,8 +2,11 @@
 - publisher death: the camera process is SIGKILLed while streaming and a new one starts; frames
   from the new one must be answered;
 - calibration change: a new camera_info (fx, fy doubled) arrives before the last image of the old
-  calibration; each image must be lifted with the calibration of its own stamp (depth ratio 1.000
-  before the switch, 2.000 from it on) and the people keep their ids;
+  calibration; each image must be lifted with the calibration of its own stamp (depth ratio 1
+  before the switch, 2 from it on; a wrong pairing would swap them) and the people keep their ids.
+  Tolerances 1 % and 2 %, not exact: the depth read-out's lifter also reads the viewing rays from
+  the intrinsics, so doubling fx moves the depth a little (1.99), and the per-track filters still
+  carry some state from the previous fault's people;
 - clock jumping back: a looped "bag" (vtest frames forwards and back, stamps and /clock restarting
   at every loop) into a node with use_sim_time: every frame answered, the tracker starts afresh at each
   jump (no id of the previous loop is reused), no crash."""
@@ -84,7 +87,10 @@ def calibration_change(driver: Driver, node: NodeProcess, log=print) -> dict:
     time.sleep(0.2)
     for s in (s3, s4):
         image.header.stamp = _time(s)
-        driver.publish(image)
+        # s4's camera_info again just before its image, as a driver sends one with every image: if
+        # the first copy came late (DDS under load), s4 would otherwise wait out the pairing time
+        # and be lifted with the unchanged-looking old calibration, which is not what is tested
+        driver.publish(image, new if s == s4 else None)
         out.append(driver.wait_answer(s, 20))
     for i in range(5, 7):
         out.append(driver.serve(image, new, base + i * NS // 30, timeout=20))
@@ -98,7 +104,7 @@ def calibration_change(driver: Driver, node: NodeProcess, log=print) -> dict:
     common = set.intersection(*ids)
     ratio_before = [roots[3][i] / roots[2][i] for i in common]  # s3 (old K) vs the frame before
     ratio_switch = [roots[4][i] / roots[3][i] for i in common]  # s4 (new K) vs s3
-    ok = bool(common) and np.allclose(ratio_before, 1.0, rtol=1e-3) and np.allclose(ratio_switch, 2.0, rtol=1e-3)
+    ok = kept and np.allclose(ratio_before, 1.0, rtol=0.01) and np.allclose(ratio_switch, 2.0, rtol=0.02)
     log(f"  calibration change fx {f0:.1f} -> {2 * f0:.1f} (new camera_info sent before the last old-calibration "
         f"image): depth ratio at the old stamp {np.median(ratio_before):.4f}, from the new stamp on "
         f"{np.median(ratio_switch):.4f} over {len(common)} people; ids kept across the change: {kept} "
