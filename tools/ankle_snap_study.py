@@ -37,9 +37,10 @@ def snap(poses, plane, status, ankle_height: float, which: str):
         for k, a in enumerate(ANKLES):
             if poses.joint_scores[i, a] < MIN_SCORE or (which == "lower" and heights[k] > min(heights) + 0.05):
                 continue
-            ray = x[i, a] / np.linalg.norm(x[i, a])
-            if plane.up @ ray < -1e-3:  # the ray goes down to the floor
-                x[i, a] = (ankle_height - plane.height) / (plane.up @ ray) * ray
+            ray = x[i, a] / x[i, a, 2]  # z = 1, as GroundPlane.ray_depths takes it
+            depth = plane.ray_depths(ray, ankle_height)
+            if np.isfinite(depth):  # the ray goes down to that height in front of the camera
+                x[i, a] = depth * ray
     return replace(poses, joints3d=x)
 
 

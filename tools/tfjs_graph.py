@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from drm_ros.movenet_weights import read_weights
+from drm_ros.movenet_weights import _to_torch_kernel, read_weights
 
 
 def _attr(node: dict, key: str):
@@ -48,25 +48,23 @@ class TfjsGraph:
     def __init__(self, model_json: Path, weights_bin: Path):
         graph, arrays = read_weights(model_json, weights_bin)
         self.nodes = {n["name"]: n for n in graph["modelTopology"]["node"]}
+        self.arrays = arrays  # TF layouts, for the convolutions' own conversion
         self.consts = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
         self.signature = graph.get("signature", {})
 
     def _conv(self, node: dict, x: torch.Tensor, depthwise: bool) -> torch.Tensor:
-        w, b = (self.consts[name] for name in node["input"][1:3])
+        w, b = self.arrays[node["input"][1]], self.consts[node["input"][2]]
         stride = _attr(node, "strides")[1:3]
         dilation = _attr(node, "dilations")[1:3] or [1, 1]
-        if depthwise:  # [kh, kw, in, mult] -> [in * mult, 1, kh, kw]
-            kh, kw, cin, mult = w.shape
-            weight, groups = w.reshape(kh, kw, cin * mult).permute(2, 0, 1)[:, None], cin
-        else:  # [kh, kw, in, out] -> [out, in, kh, kw]
-            weight, groups = w.permute(3, 2, 0, 1), 1
+        weight = torch.from_numpy(np.ascontiguousarray(_to_torch_kernel(w, depthwise)))  # the MoveNet converter's
+        groups = w.shape[2] if depthwise else 1
         padding = _attr(node, "padding")
         if padding == "SAME":
             x = _same_pad(x, weight.shape[2:], stride, dilation)
         elif padding != "VALID":
             raise ValueError(f"{node['name']}: padding {padding} not supported")
         fused = _attr(node, "fused_ops") or []
-        y = F.conv2d(x, weight.contiguous(), b if "BiasAdd" in fused else None, stride, 0, dilation, groups)
+        y = F.conv2d(x, weight, b if "BiasAdd" in fused else None, stride, 0, dilation, groups)
         for op in fused:
             if op == "Relu6":
                 y = y.clamp(0.0, 6.0)
